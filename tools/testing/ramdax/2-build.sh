@@ -1,0 +1,75 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Stage 2 (build): nd_ramdax.ko from the repo's root sources, built inside the
+# target's chroot against its headers with its own gcc, W=1, warnings fatal;
+# and the static guest helpers (guest/helpers/*.c).
+#
+# usage: 2-build.sh [--sparse] [--helpers-only] TARGET
+#   --sparse        also run sparse (C=2); any sparse warning fails
+#   --helpers-only  skip the module (RAMDAX_DRIVER=upstream runs need none)
+# env:  RAMDAX_SRC    directory holding the driver sources (default: repo root)
+# out:  $TARGET_WORK/nd_ramdax.ko, $TARGET_WORK/helpers/, $TARGET_WORK/build.log
+set -euo pipefail
+. "$(dirname "$0")/lib/common.sh"
+
+sparse=0 module=1
+while [ $# -gt 1 ]; do
+	case $1 in
+	--sparse) sparse=1 ;;
+	--helpers-only) module=0 ;;
+	*) die "unknown option $1" ;;
+	esac
+	shift
+done
+load_target "${1:?usage: $0 [--sparse] [--helpers-only] TARGET}"
+need_root
+load_kernel
+src=${RAMDAX_SRC:-$RAMDAX_TOP}
+build=$TARGET_ROOT/ramdax-build
+mkdir -p "$TARGET_WORK" "$build"
+
+# objtool reads /proc/self; unmount however we leave.
+mounted=
+cleanup() { [ -z "$mounted" ] || umount "$TARGET_ROOT/proc" 2>/dev/null || true; }
+trap cleanup EXIT
+if ! mountpoint -q "$TARGET_ROOT/proc"; then
+	mount -t proc proc "$TARGET_ROOT/proc"
+	mounted=1
+fi
+
+if [ $module = 1 ]; then
+	[ -f "$src/ramdax.c" ] ||
+		die "driver sources missing: no ramdax.c in $src (set RAMDAX_SRC, or RAMDAX_DRIVER=upstream on sid-7.2)"
+	rm -rf "$build/src"
+	mkdir -p "$build/src"
+	(cd "$src" && cp -- $(ls Kbuild Makefile Kconfig *.c *.h 2>/dev/null) "$build/src/")
+	rm -f "$TARGET_WORK/nd_ramdax.ko"
+	check=
+	[ $sparse = 0 ] || check="C=2 CHECK=sparse"
+	log "build: nd_ramdax.ko for $TARGET_KVER${check:+ (sparse)}"
+	if ! in_root make -C "$TARGET_KBUILD" M=/ramdax-build/src W=1 $check modules \
+		> "$TARGET_WORK/build.log" 2>&1; then
+		cat "$TARGET_WORK/build.log" >&2
+		die "build: make failed for $TARGET_NAME"
+	fi
+	# sparse reports as "file:line:col: warning:" or "error:" too.
+	if grep -E 'warning:|error:' "$TARGET_WORK/build.log" >&2; then
+		die "build: warnings for $TARGET_NAME (W=1${check:+, sparse} must be clean)"
+	fi
+	ko=$(ls "$build"/src/*.ko | head -n 1)
+	[ -f "$ko" ] || die "build: no .ko produced"
+	cp "$ko" "$TARGET_WORK/nd_ramdax.ko"
+fi
+
+# Static helpers, so the initramfs needs no libraries for them.
+rm -rf "$build/helpers" "$TARGET_WORK/helpers"
+mkdir -p "$build/helpers" "$TARGET_WORK/helpers"
+for c in "$RAMDAX_TT"/guest/helpers/*.c; do
+	[ -f "$c" ] || continue
+	n=$(basename "$c" .c)
+	cp "$c" "$build/helpers/"
+	in_root gcc -O2 -Wall -Wextra -Werror -static -o "/ramdax-build/helpers/$n" \
+		"/ramdax-build/helpers/$n.c" >&2 || die "build: helper $n.c failed"
+	cp "$build/helpers/$n" "$TARGET_WORK/helpers/"
+done
+log "build: $TARGET_NAME done"

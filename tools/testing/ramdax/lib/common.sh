@@ -1,0 +1,126 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared by every stage of the ramdax test harness: paths, logging, mirror.
+# Sourced, never executed.
+
+RAMDAX_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../.." && pwd)
+RAMDAX_TT="$RAMDAX_TOP/tools/testing/ramdax"
+# Everything downloaded or built lives here, outside the clone, reused across runs.
+RAMDAX_CACHE=${RAMDAX_CACHE:-/var/cache/ramdax-test}
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { printf 'ramdax-test: %s\n' "$*" >&2; exit 1; }
+
+# The Debian mirror this machine's apt already uses; RAMDAX_MIRROR overrides.
+ramdax_mirror()
+{
+	local uri
+
+	if [ -n "${RAMDAX_MIRROR:-}" ]; then
+		echo "$RAMDAX_MIRROR"
+		return
+	fi
+	uri=$(sed -n 's/^URIs:[[:space:]]*\([^[:space:]]*\).*/\1/p' \
+		/etc/apt/sources.list.d/*.sources 2>/dev/null |
+		grep -v -- '-security' | head -n 1)
+	[ -n "$uri" ] || uri=$(awk '$1 == "deb" && $3 !~ /security/ { print $2; exit }' \
+		/etc/apt/sources.list 2>/dev/null)
+	[ -n "$uri" ] || die "no Debian mirror found in /etc/apt (set RAMDAX_MIRROR)"
+	echo "$uri"
+}
+
+need_root()
+{
+	[ "$(id -u)" = 0 ] || die "must run as root (chroots, loop of QEMU guests); try: sudo $0"
+}
+
+need_disk()
+{
+	local avail_kb
+
+	mkdir -p "$RAMDAX_CACHE" || die "cannot create cache directory $RAMDAX_CACHE"
+	avail_kb=$(df -Pk "$RAMDAX_CACHE" | awk 'NR == 2 { print $4 }')
+	[ "${avail_kb:-0}" -ge $((4 * 1024 * 1024)) ] ||
+		die "need 4 GiB free under $RAMDAX_CACHE (RAMDAX_CACHE), have $((avail_kb / 1024)) MiB"
+}
+
+# Install host packages the harness needs, once.
+need_host_tools()
+{
+	local missing=() p
+
+	for p in mmdebstrap:mmdebstrap qemu-system-x86_64:qemu-system-x86 \
+		 cpio:cpio xz:xz-utils zstd:zstd; do
+		command -v "${p%%:*}" >/dev/null 2>&1 || missing+=("${p#*:}")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	log "installing host packages: ${missing[*]}"
+	apt-get update -qq >/dev/null 2>&1 ||
+		die "apt-get update failed: no reachable Debian mirror"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null ||
+		die "apt-get install ${missing[*]} failed"
+}
+
+# Load one target's description: TARGET_NAME, TARGET_SUITE, TARGET_ARCH, ...
+load_target()
+{
+	local f="$RAMDAX_TT/targets/$1"
+
+	[ -f "$f" ] || die "unknown target '$1' (see $RAMDAX_TT/targets/)"
+	TARGET_NAME=$1
+	# shellcheck source=/dev/null
+	. "$f"
+	TARGET_ROOT="$RAMDAX_CACHE/roots/$TARGET_SUITE-$TARGET_ARCH"
+	TARGET_WORK="$RAMDAX_CACHE/work/$TARGET_NAME"
+}
+
+all_targets()
+{
+	ls "$RAMDAX_TT/targets"
+}
+
+in_root()
+{
+	chroot "$TARGET_ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C.UTF-8 "$@"
+}
+
+# The target's kernel, as unpacked by 1-root.sh: TARGET_KVER, TARGET_KMODDIR
+# (modules, path inside the chroot), TARGET_KBUILD (headers, inside the
+# chroot) and TARGET_VMLINUZ (host path).
+load_kernel()
+{
+	local stamp="$TARGET_ROOT/.ramdax-root" k="$TARGET_ROOT/ramdax-kernel"
+
+	[ -f "$stamp" ] || die "no root for $TARGET_NAME: run 1-root.sh $TARGET_NAME first"
+	TARGET_KVER=$(sed -n 's/^kernel=//p' "$stamp")
+	[ -n "$TARGET_KVER" ] || die "$stamp names no kernel"
+	# Newer kernels ship modules and image under /usr/lib/modules only, which
+	# older depmod/modprobe -b/-d do not search: give them /lib too.
+	[ -e "$k/lib" ] || ln -s usr/lib "$k/lib"
+	TARGET_KMODDIR=/ramdax-kernel/lib/modules/$TARGET_KVER
+	TARGET_KBUILD=/usr/src/linux-headers-$TARGET_KVER
+	TARGET_VMLINUZ=$k/boot/vmlinuz-$TARGET_KVER
+	[ -f "$TARGET_VMLINUZ" ] || TARGET_VMLINUZ=$k/lib/modules/$TARGET_KVER/vmlinuz
+	[ -f "$TARGET_VMLINUZ" ] || die "no kernel image for $TARGET_KVER under $k"
+}
+
+# Read one "# ramdax-KEY: value" header line from a scenario file.
+scenario_header()
+{
+	sed -n "s/^#[[:space:]]*ramdax-$2:[[:space:]]*//p" "$1" | head -n 1
+}
+
+# Content hash of files and directories (names and bytes), for rebuild checks.
+hash_inputs()
+{
+	local p
+
+	for p in "$@"; do
+		if [ -d "$p" ]; then
+			find "$p" -type f -print0 | sort -z | xargs -0r sha256sum
+		elif [ -e "$p" ]; then
+			sha256sum "$p"
+		else
+			echo "missing $p"
+		fi
+	done | sed "s|$RAMDAX_CACHE||; s|$RAMDAX_TOP||" | sha256sum | cut -d' ' -f1
+}
