@@ -1,0 +1,45 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Out-of-tree wrapper; kbuild itself reads Kbuild.  In a kernel tree this file
+# is never used.
+#
+#   make                 build nd_ramdax.ko against the running kernel (KDIR=)
+#   make install         install under /lib/modules/<ver>/updates/ and depmod
+#   make dkms            register with DKMS and build for the running kernel
+#   make style           checkpatch --strict (CHECKPATCH=)
+#   make check           the test suite: every scenario on every target (root)
+#   make demo            boot a guest and walk the documented flow (root)
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+CHECKPATCH ?= $(KDIR)/scripts/checkpatch.pl
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+SOURCES := Kbuild Makefile Kconfig dkms.conf ramdax.c ramdax_label.c ramdax.h ramdax_compat.h
+
+all: module
+
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+
+install: module
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=updates modules_install
+	depmod -a $(notdir $(patsubst %/build,%,$(realpath $(KDIR))))
+
+dkms:
+	rm -rf /usr/src/ramdax-$(VERSION)
+	mkdir -p /usr/src/ramdax-$(VERSION)
+	cp $(SOURCES) /usr/src/ramdax-$(VERSION)/
+	dkms install -m ramdax -v $(VERSION)
+
+style:
+	$(CHECKPATCH) --strict --no-tree --file ramdax.c ramdax_label.c ramdax.h ramdax_compat.h
+
+check:
+	tools/testing/ramdax/check.sh
+
+demo:
+	tools/testing/ramdax/run.sh
+
+.PHONY: all module clean install dkms style check demo

@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ramdax: RAM carveouts as label-managed NVDIMMs.
+ *
+ * A carveout is memory the firmware or the command line set aside: a
+ * "memmap=nn!ss" range (E820 type 12) under the e820_pmem platform device, or
+ * a "reg" entry of a device-tree pmem-region node.  Bound by an administrator
+ * through driver_override, ramdax registers one nvdimm bus per device, one
+ * DIMM per carveout whose last 128 KiB hold namespace labels, and one pmem
+ * region per DIMM covering the rest.  Namespaces can then be created,
+ * resized and destroyed at run time like on any labeled NVDIMM.
+ */
+#include <linux/device.h>
+#include <linux/io.h>
+#include <linux/kernel.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/numa.h>
+#include <linux/overflow.h>
+#include <linux/platform_device.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <uapi/linux/ndctl.h>
+
+#include "ramdax.h"
+
+/*
+ * The interleave-set cookies of the in-kernel ramdax driver (Linux 6.19+).
+ * Namespace labels record the cookie of the set they were created in, and a
+ * label whose cookie does not match is ignored: identical values let
+ * namespaces move between the two drivers in either direction.
+ */
+#define RAMDAX_COOKIE		0xcafebeefcafebeefULL
+
+struct ramdax {
+	struct device *dev;
+	struct nvdimm_bus_descriptor nd_desc;
+	struct nvdimm_bus *bus;
+	struct nd_interleave_set nd_set;
+	unsigned int nr_dimms;
+	struct ramdax_dimm dimms[];
+};
+
+static ssize_t id_show(struct device *dev, struct device_attribute *attr,
+		       char *buf)
+{
+	struct ramdax_dimm *dimm = nvdimm_provider_data(to_nvdimm(dev));
+
+	return sysfs_emit(buf, "%s\n", dimm->id);
+}
+static DEVICE_ATTR_RO(id);
+
+static struct attribute *ramdax_dimm_attrs[] = {
+	&dev_attr_id.attr,
+	NULL,
+};
+
+static const struct attribute_group ramdax_dimm_group = {
+	.name = "ramdax",
+	.attrs = ramdax_dimm_attrs,
+};
+
+static const struct attribute_group *ramdax_dimm_groups[] = {
+	&ramdax_dimm_group,
+	NULL,
+};
+
+/*
+ * A device-tree pmem-region lists its carveouts as its own resources; the
+ * e820_pmem device has none and stands for every legacy persistent-memory
+ * range in the iomem tree.
+ */
+static int ramdax_walk_ranges(struct platform_device *pdev,
+			      int (*fn)(struct resource *, void *),
+			      void *arg)
+{
+	unsigned int i;
+	int rc;
+
+	if (!strcmp(pdev->name, "e820_pmem"))
+		return walk_iomem_res_desc(IORES_DESC_PERSISTENT_MEMORY_LEGACY,
+					   IORESOURCE_MEM, 0, -1, arg, fn);
+
+	for (i = 0; i < pdev->num_resources; i++) {
+		if (resource_type(&pdev->resource[i]) != IORESOURCE_MEM)
+			continue;
+		rc = fn(&pdev->resource[i], arg);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int ramdax_count_range(struct resource *res, void *arg)
+{
+	(*(unsigned int *)arg)++;
+	return 0;
+}
+
+/*
+ * Refuse what cannot work, warn about what limits the modes.  A refused
+ * range is left alone entirely; the others are still registered.
+ */
+static bool ramdax_range_usable(struct device *dev, struct resource *res)
+{
+	resource_size_t size = resource_size(res);
+
+	if (!PAGE_ALIGNED(res->start) || !PAGE_ALIGNED(size)) {
+		dev_err(dev, "%pR: not page aligned, range ignored\n", res);
+		return false;
+	}
+	if (size < RAMDAX_LABEL_SIZE + RAMDAX_MIN_CAPACITY) {
+		dev_err(dev, "%pR: too small, need %d KiB of labels + %d MiB of capacity, range ignored\n",
+			res, RAMDAX_LABEL_SIZE / SZ_1K,
+			RAMDAX_MIN_CAPACITY / SZ_1M);
+		return false;
+	}
+	if (!IS_ALIGNED(res->start, SZ_2M))
+		dev_warn(dev, "%pR: start not 2 MiB aligned, fsdax and devdax namespaces will not work\n",
+			 res);
+	return true;
+}
+
+static int ramdax_add_range(struct resource *res, void *arg)
+{
+	struct ramdax *rd = arg;
+	struct ramdax_dimm *dimm = &rd->dimms[rd->nr_dimms];
+	resource_size_t label_start;
+
+	if (!ramdax_range_usable(rd->dev, res))
+		return 0;
+
+	dimm->res.start = res->start;
+	dimm->res.end = res->end;
+	dimm->res.flags = IORESOURCE_MEM;
+	dimm->res.name = "ramdax";
+	label_start = res->end + 1 - RAMDAX_LABEL_SIZE;
+	if (!devm_request_mem_region(rd->dev, label_start, RAMDAX_LABEL_SIZE,
+				     "ramdax label")) {
+		dev_err(rd->dev, "%pR: label area busy, range ignored\n", res);
+		return 0;
+	}
+	dimm->label = devm_memremap(rd->dev, label_start, RAMDAX_LABEL_SIZE,
+				    MEMREMAP_WB);
+	if (IS_ERR(dimm->label))
+		return PTR_ERR(dimm->label);
+
+	snprintf(dimm->id, sizeof(dimm->id), "%llx-%llx",
+		 (unsigned long long)res->start, (unsigned long long)res->end);
+	rd->nr_dimms++;
+	return 0;
+}
+
+static int ramdax_register_dimm(struct ramdax *rd, struct ramdax_dimm *dimm)
+{
+	unsigned long flags = 0, cmd_mask = 0;
+
+	set_bit(NDD_LABELING, &flags);
+	set_bit(ND_CMD_GET_CONFIG_SIZE, &cmd_mask);
+	set_bit(ND_CMD_GET_CONFIG_DATA, &cmd_mask);
+	set_bit(ND_CMD_SET_CONFIG_DATA, &cmd_mask);
+
+	dimm->nvdimm = __nvdimm_create(rd->bus, dimm, ramdax_dimm_groups, flags,
+				       cmd_mask, 0, NULL, dimm->id, NULL, NULL);
+	return dimm->nvdimm ? 0 : -ENOMEM;
+}
+
+static int ramdax_register_region(struct ramdax *rd, struct ramdax_dimm *dimm)
+{
+	resource_size_t capacity = resource_size(&dimm->res) - RAMDAX_LABEL_SIZE;
+	struct nd_mapping_desc mapping = {
+		.nvdimm = dimm->nvdimm,
+		.start = 0,
+		.size = capacity,
+	};
+	/* The region spans exactly the mapped capacity, never the labels. */
+	struct resource res = DEFINE_RES_MEM_NAMED(dimm->res.start, capacity,
+						   "ramdax");
+	int nid = phys_to_target_node(res.start);
+	struct nd_region_desc ndr_desc = {
+		.res = &res,
+		.mapping = &mapping,
+		.num_mappings = 1,
+		.nd_set = &rd->nd_set,
+		.provider_data = dimm,
+		.numa_node = numa_map_to_online_node(nid),
+		.target_node = nid,
+	};
+
+	set_bit(ND_REGION_PAGEMAP, &ndr_desc.flags);
+	if (!nvdimm_pmem_region_create(rd->bus, &ndr_desc)) {
+		dev_err(rd->dev, "%pR: region registration failed\n",
+			&dimm->res);
+		return -ENXIO;
+	}
+	return 0;
+}
+
+static void ramdax_unregister_bus(void *data)
+{
+	struct ramdax *rd = data;
+
+	nvdimm_bus_unregister(rd->bus);
+}
+
+/*
+ * Everything probe allocates or maps is devm-managed and acquired before the
+ * bus is registered, so it is released after the bus (and with it every
+ * DIMM and region) is gone: teardown is the exact reverse of probe.
+ */
+static int ramdax_probe(struct platform_device *pdev)
+{
+	struct device *dev = &pdev->dev;
+	unsigned int nr_ranges = 0, i;
+	struct ramdax *rd;
+	int rc;
+
+	ramdax_walk_ranges(pdev, ramdax_count_range, &nr_ranges);
+	if (!nr_ranges) {
+		dev_err(dev, "no memory ranges to manage\n");
+		return -ENXIO;
+	}
+
+	rd = devm_kzalloc(dev, struct_size(rd, dimms, nr_ranges), GFP_KERNEL);
+	if (!rd)
+		return -ENOMEM;
+	rd->dev = dev;
+
+	rc = ramdax_walk_ranges(pdev, ramdax_add_range, rd);
+	if (rc)
+		return rc;
+	if (!rd->nr_dimms)
+		return -ENXIO;
+
+	rd->nd_set.cookie1 = RAMDAX_COOKIE;
+	rd->nd_set.cookie2 = RAMDAX_COOKIE;
+	rd->nd_set.altcookie = RAMDAX_COOKIE;
+	rd->nd_desc.provider_name = "ramdax";
+	rd->nd_desc.module = THIS_MODULE;
+	rd->nd_desc.ndctl = ramdax_ctl;
+
+	rd->bus = nvdimm_bus_register(dev, &rd->nd_desc);
+	if (!rd->bus)
+		return -ENOMEM;
+	rc = devm_add_action_or_reset(dev, ramdax_unregister_bus, rd);
+	if (rc)
+		return rc;
+
+	for (i = 0; i < rd->nr_dimms; i++) {
+		rc = ramdax_register_dimm(rd, &rd->dimms[i]);
+		if (rc)
+			return rc;
+	}
+
+	/* A region probe needs its DIMM's labels read: wait for the DIMMs. */
+	rc = nvdimm_bus_check_dimm_count(rd->bus, rd->nr_dimms);
+	if (rc)
+		return rc;
+
+	for (i = 0; i < rd->nr_dimms; i++) {
+		rc = ramdax_register_region(rd, &rd->dimms[i]);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* No id_table, no of_match_table: ramdax binds only through driver_override. */
+static struct platform_driver ramdax_driver = {
+	.probe = ramdax_probe,
+	.driver = {
+		.name = "ramdax",
+	},
+};
+module_platform_driver(ramdax_driver);
+
+MODULE_ALIAS("ramdax");
+MODULE_DESCRIPTION("NVDIMM labels and namespaces on RAM carveouts");
+MODULE_LICENSE("GPL");
