@@ -1,0 +1,162 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Stage 4 (boot): one scenario in one QEMU guest.  The console (ttyS0) goes to
+# console.log, the result channel (ttyS1) to result.log, under
+# $TARGET_WORK/runs/SCENARIO/, with a status file 5-results.sh reads.
+#
+# usage: 4-boot.sh TARGET SCENARIO
+#
+# The scenario file's header comments say what its guest needs:
+#   # ramdax-memmap: 1G!4G 256M!5G   carveouts (default 1G!4G)
+#   # ramdax-mem: 3G                 guest RAM (default 3G; above 4G: mem - 2G)
+#   # ramdax-targets: sid-7.2        run only there, SKIP elsewhere
+#   # ramdax-timeout: 600            seconds before the guest is killed (300)
+#   # ramdax-cmdline: foo=bar        more kernel command line
+#   # ramdax-ram-file: yes           guest RAM in a file that survives reboot:
+#       a scenario that calls ktap_reboot_same_ram is booted again on the same
+#       RAM with ramdax.phase=2 (see guest/lib/ktap.sh)
+#
+# env: RAMDAX_DRIVER=upstream  test the kernel's own ramdax.ko (7.2+)
+#      RAMDAX_KVM=1            use KVM if a probe boot works (TCG otherwise)
+#      RAMDAX_CONSOLE=stdio    console on this terminal, no timeout (run.sh)
+#      RAMDAX_SHELL=1          a shell in the guest after the scenario
+set -euo pipefail
+. "$(dirname "$0")/lib/common.sh"
+
+load_target "${1:?usage: $0 TARGET SCENARIO}"
+scenario=${2:?usage: $0 TARGET SCENARIO}
+sfile=$RAMDAX_TT/scenarios/$scenario
+[ -f "$sfile" ] || die "no scenario $scenario in $RAMDAX_TT/scenarios"
+need_root
+load_kernel
+run=$TARGET_WORK/runs/$scenario
+rm -rf "$run"
+mkdir -p "$run"
+status=$run/status
+
+only=$(scenario_header "$sfile" targets)
+if [ -n "$only" ] && ! printf '%s\n' $only | grep -qx "$TARGET_NAME"; then
+	echo "skip='only on $only'" > "$status"
+	exit 0
+fi
+
+initrd=$(ls "$TARGET_WORK"/initramfs.cpio.* 2>/dev/null | grep -v '\.hash$' | head -n 1)
+[ -n "$initrd" ] || die "no initramfs for $TARGET_NAME: run 3-initramfs.sh $TARGET_NAME"
+memmap=$(scenario_header "$sfile" memmap)
+mem=$(scenario_header "$sfile" mem)
+timeout=$(scenario_header "$sfile" timeout)
+ramfile=$(scenario_header "$sfile" ram-file)
+extra=$(scenario_header "$sfile" cmdline)
+mem=${mem:-3G} timeout=${timeout:-300}
+
+accel=tcg
+if [ "${RAMDAX_KVM:-0}" = 1 ]; then
+	probe=$RAMDAX_CACHE/work/kvm-probe-$TARGET_NAME
+	if [ ! -f "$probe" ]; then
+		# A stock kernel may not boot on this host's KVM at all: prove it.
+		if timeout 60 qemu-system-x86_64 -accel kvm -cpu host -M q35 -m 1G -nodefaults \
+			-nographic -no-reboot -kernel "$TARGET_VMLINUZ" -initrd "$initrd" \
+			-append "console=ttyS0 panic=-1" -serial none -serial file:"$probe.out" \
+			>/dev/null 2>&1 || true; grep -q 'TAP version' "$probe.out" 2>/dev/null; then
+			echo kvm > "$probe"
+		else
+			echo tcg > "$probe"
+		fi
+		log "boot: KVM probe: $(cat "$probe")"
+	fi
+	accel=$(cat "$probe")
+fi
+cpu=
+[ "$accel" = tcg ] || cpu="-cpu host"
+
+cmdline="console=ttyS0 panic=-1 oops=panic panic_on_warn=0 ramdax.scenario=$scenario"
+for m in ${memmap:-1G!4G}; do cmdline="$cmdline memmap=$m"; done
+[ "${RAMDAX_DRIVER:-ours}" = ours ] || cmdline="$cmdline ramdax.driver=$RAMDAX_DRIVER"
+[ "${RAMDAX_SHELL:-0}" = 0 ] || cmdline="$cmdline ramdax.shell=1"
+[ -z "$extra" ] || cmdline="$cmdline $extra"
+
+ram=()
+if [ "$ramfile" = yes ]; then
+	ram=(-object "memory-backend-file,id=ram0,size=$mem,mem-path=$run/guest-ram,share=on"
+	     -machine memory-backend=ram0)
+fi
+
+# boot_once PHASE TESTBASE: one guest; sets $rc to QEMU's (124: timed out).
+boot_once()
+{
+	local console=(-serial "file:$run/console.$1.log") tmo=(timeout -k 10 "$timeout")
+
+	if [ "${RAMDAX_CONSOLE:-log}" = stdio ]; then
+		console=(-serial mon:stdio)
+		tmo=()
+		: > "$run/console.$1.log"
+	fi
+	rm -f "$run/result.$1.log"
+	rc=0
+	"${tmo[@]}" qemu-system-x86_64 -accel "$accel" $cpu -M q35 -smp 2 -m "$mem" "${ram[@]}" \
+		-nodefaults -nographic -no-reboot \
+		-kernel "$TARGET_VMLINUZ" -initrd "$initrd" \
+		-append "$cmdline ramdax.phase=$1 ramdax.testbase=$2" \
+		"${console[@]}" -serial "file:$run/result.$1.log" \
+		</dev/${RAMDAX_CONSOLE:+tty}${RAMDAX_CONSOLE:-null} || rc=$?
+	[ -f "$run/result.$1.log" ] || : > "$run/result.$1.log"
+	# The port is raw, but be safe about CRs.
+	sed -i 's/\r$//' "$run/result.$1.log"
+}
+
+start=$(date +%s)
+phase=1 base=0 retried=0 retry_reason= outcome= rc=0
+while :; do
+	boot_once $phase $base
+	if ! grep -q '^TAP version' "$run/result.$phase.log" && [ $retried = 0 ] &&
+	   [ "${RAMDAX_CONSOLE:-log}" != stdio ]; then
+		# Never reached init: TCG's early-boot flake, not the test.
+		retried=1
+		retry_reason="phase $phase never reached the scenario (qemu exit $rc): $(grep -m1 -E 'Kernel panic|BUG:|Oops' "$run/console.$phase.log" || echo no panic line)"
+		log "boot: $TARGET_NAME/$scenario: $retry_reason; retrying once"
+		mv "$run/console.$phase.log" "$run/console.$phase.failed-boot.log"
+		continue
+	fi
+	if [ $rc = 124 ] || [ $rc = 137 ]; then
+		outcome=timeout
+	elif ! grep -q '^TAP version' "$run/result.$phase.log"; then
+		outcome=no-tap
+	elif ! grep -q '^# ramdax-exit:' "$run/result.$phase.log"; then
+		outcome=died
+	else
+		outcome=exited
+	fi
+	if [ $outcome = exited ] && grep -qx '# ramdax-reboot-same-ram' "$run/result.$phase.log" &&
+	   [ "$(sed -n 's/^# ramdax-exit: //p' "$run/result.$phase.log")" = 0 ]; then
+		if [ "$ramfile" != yes ]; then
+			outcome=bad-reboot
+		elif [ $phase -lt 9 ]; then
+			base=$((base + $(grep -cE '^(not )?ok [0-9]' "$run/result.$phase.log")))
+			phase=$((phase + 1))
+			continue
+		fi
+	fi
+	break
+done
+rm -f "$run/guest-ram"
+
+# One result and one console log, phases in order.
+for p in $(seq 1 $phase); do cat "$run/result.$p.log"; done > "$run/result.log"
+for p in $(seq 1 $phase); do
+	[ $phase = 1 ] || echo "=== ramdax phase $p ==="
+	cat "$run/console.$p.log"
+done > "$run/console.log"
+rm -f "$run"/result.?.log "$run"/console.?.log
+cat > "$status" <<STATUS
+outcome=$outcome
+qemu_rc=$rc
+phases=$phase
+timeout=$timeout
+retried=$retried
+retry_reason='${retry_reason//\'/}'
+seconds=$(($(date +%s) - start))
+accel=$accel
+STATUS
+note=
+[ $retried = 0 ] || note=" (retried once)"
+log "boot: $TARGET_NAME/$scenario: $outcome after $(($(date +%s) - start)) s$note"
