@@ -68,7 +68,7 @@ for c in "$RAMDAX_TT"/guest/helpers/*.c; do
 	[ -f "$c" ] || continue
 	n=$(basename "$c" .c)
 	cp "$c" "$build/helpers/"
-	in_root gcc -O2 -Wall -Wextra -Werror -static -o "/ramdax-build/helpers/$n" \
+	in_root gcc -O2 -Wall -Werror -static -o "/ramdax-build/helpers/$n" \
 		"/ramdax-build/helpers/$n.c" >&2 || die "build: helper $n.c failed"
 	cp "$build/helpers/$n" "$TARGET_WORK/helpers/"
 done

@@ -1,0 +1,57 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The ramdax test suite (`make check`): for every target, stages 1-4
+# (root, build, initramfs, boot each scenario), then stage 5's KTAP report on
+# stdout; progress on stderr.  Exits non-zero on any failure.
+#
+# env: RAMDAX_TARGETS="sid-7.2"            targets to run (default: all)
+#      RAMDAX_SCENARIOS="documented-flow"  scenarios to run (default: all)
+#      RAMDAX_DRIVER=upstream              test the kernel's ramdax.ko instead
+#      RAMDAX_CACHE=/var/cache/ramdax-test where roots and builds are kept
+set -uo pipefail
+tt=$(cd "$(dirname "$0")" && pwd)
+. "$tt/lib/common.sh"
+. "$tt/5-results.sh"
+
+need_root
+need_host_tools
+need_disk
+ramdax_mirror >/dev/null
+
+targets=${RAMDAX_TARGETS:-$(all_targets)}
+if [ -n "${RAMDAX_SCENARIOS:-}" ]; then
+	scenarios=$RAMDAX_SCENARIOS
+else
+	scenarios=$(cd "$tt/scenarios" && for s in *; do [ -x "$s" ] && echo "$s"; done)
+fi
+for t in $targets; do [ -f "$tt/targets/$t" ] || die "unknown target $t (have: $(all_targets | xargs))"; done
+for s in $scenarios; do [ -x "$tt/scenarios/$s" ] || die "unknown scenario $s"; done
+build_opts=
+[ "${RAMDAX_DRIVER:-ours}" = ours ] || build_opts=--helpers-only
+
+start=$(date +%s)
+results_start $(($(echo $targets | wc -w) * $(echo $scenarios | wc -w)))
+for t in $targets; do
+	load_target "$t"
+	mkdir -p "$TARGET_WORK"
+	stage_log=$TARGET_WORK/stages.log
+	failed=
+	if ! "$tt/1-root.sh" "$t" > /dev/null 2> "$stage_log"; then
+		failed="root (chroot) failed"
+	elif ! "$tt/2-build.sh" $build_opts "$t" 2>> "$stage_log"; then
+		failed="module build failed"
+	elif ! "$tt/3-initramfs.sh" "$t" > /dev/null 2>> "$stage_log"; then
+		failed="initramfs failed"
+	fi
+	cat "$stage_log" >&2
+	for s in $scenarios; do
+		if [ -n "$failed" ]; then
+			results_fail "$t/$s" "$failed" "$stage_log"
+			continue
+		fi
+		"$tt/4-boot.sh" "$t" "$s" || log "check: 4-boot.sh $t $s failed"
+		results_report "$t" "$s"
+	done
+done
+echo "# $(($(date +%s) - start)) s"
+results_end
