@@ -12,6 +12,7 @@
 #   # ramdax-targets: sid-7.2        run only there, SKIP elsewhere
 #   # ramdax-timeout: 600            seconds before the guest is killed (300)
 #   # ramdax-cmdline: foo=bar        more kernel command line
+#   # ramdax-check: no               not part of check.sh (run.sh's demo)
 #   # ramdax-ram-file: yes           guest RAM in a file that survives reboot:
 #       a scenario that calls ktap_reboot_same_ram is booted again on the same
 #       RAM with ramdax.phase=2 (see guest/lib/ktap.sh)
@@ -88,8 +89,9 @@ boot_once()
 
 	if [ "${RAMDAX_CONSOLE:-log}" = stdio ]; then
 		console=(-serial mon:stdio)
-		tmo=()
 		: > "$run/console.$1.log"
+		# Nobody can say how long a person stays in the shell.
+		[ "${RAMDAX_SHELL:-0}" = 0 ] || tmo=()
 	fi
 	rm -f "$run/result.$1.log"
 	rc=0
@@ -97,19 +99,19 @@ boot_once()
 		-nodefaults -nographic -no-reboot \
 		-kernel "$TARGET_VMLINUZ" -initrd "$initrd" \
 		-append "$cmdline ramdax.phase=$1 ramdax.testbase=$2" \
-		"${console[@]}" -serial "file:$run/result.$1.log" \
-		</dev/${RAMDAX_CONSOLE:+tty}${RAMDAX_CONSOLE:-null} || rc=$?
+		"${console[@]}" -serial "file:$run/result.$1.log" <&$stdin || rc=$?
 	[ -f "$run/result.$1.log" ] || : > "$run/result.$1.log"
 	# The port is raw, but be safe about CRs.
 	sed -i 's/\r$//' "$run/result.$1.log"
 }
 
+exec {stdin}</dev/null
+[ "${RAMDAX_CONSOLE:-log}" != stdio ] || exec {stdin}<&0
 start=$(date +%s)
 phase=1 base=0 retried=0 retry_reason= outcome= rc=0
 while :; do
 	boot_once $phase $base
-	if ! grep -q '^TAP version' "$run/result.$phase.log" && [ $retried = 0 ] &&
-	   [ "${RAMDAX_CONSOLE:-log}" != stdio ]; then
+	if ! grep -q '^TAP version' "$run/result.$phase.log" && [ $retried = 0 ]; then
 		# Never reached init: TCG's early-boot flake, not the test.
 		retried=1
 		retry_reason="phase $phase never reached the scenario (qemu exit $rc): $(grep -m1 -E 'Kernel panic|BUG:|Oops' "$run/console.$phase.log" || echo no panic line)"

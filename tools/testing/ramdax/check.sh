@@ -22,7 +22,9 @@ targets=${RAMDAX_TARGETS:-$(all_targets)}
 if [ -n "${RAMDAX_SCENARIOS:-}" ]; then
 	scenarios=$RAMDAX_SCENARIOS
 else
-	scenarios=$(cd "$tt/scenarios" && for s in *; do [ -x "$s" ] && echo "$s"; done)
+	scenarios=$(cd "$tt/scenarios" && for s in *; do
+		[ -x "$s" ] && [ "$(scenario_header "$s" check)" != no ] && echo "$s"
+	done)
 fi
 for t in $targets; do [ -f "$tt/targets/$t" ] || die "unknown target $t (have: $(all_targets | xargs))"; done
 for s in $scenarios; do [ -x "$tt/scenarios/$s" ] || die "unknown scenario $s"; done

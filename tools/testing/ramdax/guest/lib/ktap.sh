@@ -194,9 +194,10 @@ dmesg_clean()
 	fi
 }
 
-# narrate CMD...: echo the command, then its output, for a reader (demo).
+# narrate 'COMMAND LINE': echo it as a reader would type it, then run it
+# (through eval, so redirections work) with its output on the console.
 narrate()
 {
 	printf '\n$ %s\n' "$*" >&2
-	"$@" >&2 2>&1
+	eval "$*" >&2 2>&1
 }

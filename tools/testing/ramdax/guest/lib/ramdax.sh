@@ -105,7 +105,7 @@ settle()
 {
 	local s d t=${1:-10}
 
-	for s in /sys/class/block/pmem* /sys/class/dax/dax*; do
+	for s in /sys/class/block/pmem* /sys/bus/dax/devices/dax*; do
 		[ -e "$s" ] || continue
 		d=/dev/$(basename "$s")
 		wait_for "$d" "$t" || return 1
