@@ -26,7 +26,11 @@ fi
 
 mirror=$(ramdax_mirror)
 log "root: building $TARGET_SUITE/$TARGET_ARCH chroot (once; cached in $TARGET_ROOT)"
-rm -rf "$TARGET_ROOT" "$TARGET_ROOT.tmp"
+# Never rm -rf through a /proc left mounted by an interrupted build.
+for r in "$TARGET_ROOT" "$TARGET_ROOT.tmp"; do
+	! mountpoint -q "$r/proc" || umount "$r/proc" || die "cannot unmount $r/proc"
+done
+rm -rf --one-file-system "$TARGET_ROOT" "$TARGET_ROOT.tmp"
 mkdir -p "$(dirname "$TARGET_ROOT")"
 # sid's Release file on a mirror snapshot may be past Valid-Until.
 mmdebstrap --quiet --variant=apt --arch="$TARGET_ARCH" \

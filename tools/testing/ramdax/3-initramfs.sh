@@ -57,7 +57,7 @@ copy() {
 }
 libs=
 for t in $TOOLS; do
-	p=$(command -v "$t") || { echo "initramfs: no $t in this suite" >&2; continue; }
+	p=$(command -v "$t") || { echo "initramfs: no $t in this suite, busybox's if any" >&2; continue; }
 	copy "$p"
 	libs="$libs $(ldd "$p" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }')"
 done
@@ -84,7 +84,7 @@ IN_ROOT
 	in_root depmod -b /ramdax-kernel "$TARGET_KVER" 2>/dev/null
 mods=$(for m in $MODULES; do
 	in_root modprobe -C /dev/null -d /ramdax-kernel -S "$TARGET_KVER" \
-		--show-depends "$m" 2>/dev/null || log "initramfs: no module $m in $TARGET_KVER (built in?)"
+		--show-depends "$m" 2>/dev/null || log "initramfs: module $m: not in $TARGET_KVER, or built in"
 done | awk '$1 == "insmod" { print $2 }' | sort -u)
 kdir=$H/lib/modules/$TARGET_KVER
 for m in $mods; do

@@ -16,6 +16,7 @@ tt=$(cd "$(dirname "$0")" && pwd)
 need_root
 need_host_tools
 need_disk
+lock_cache
 ramdax_mirror >/dev/null
 
 targets=${RAMDAX_TARGETS:-$(all_targets)}

@@ -23,6 +23,7 @@ target=${RAMDAX_TARGET:-sid-7.2}
 need_root
 need_host_tools
 need_disk
+lock_cache
 
 log "demo: preparing $target (the first run builds a chroot: a few minutes)"
 "$tt/1-root.sh" "$target" >/dev/null

@@ -124,3 +124,14 @@ hash_inputs()
 		fi
 	done | sed "s|$RAMDAX_CACHE||; s|$RAMDAX_TOP||" | sha256sum | cut -d' ' -f1
 }
+
+# One run at a time per cache: they share chroots and build directories.
+lock_cache()
+{
+	mkdir -p "$RAMDAX_CACHE"
+	exec {RAMDAX_LOCK_FD}> "$RAMDAX_CACHE/.lock"
+	if ! flock -n "$RAMDAX_LOCK_FD"; then
+		log "waiting for another ramdax test run using $RAMDAX_CACHE"
+		flock -w 3600 "$RAMDAX_LOCK_FD" || die "$RAMDAX_CACHE still busy after an hour"
+	fi
+}
