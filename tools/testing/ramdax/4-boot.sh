@@ -55,10 +55,11 @@ if [ "${RAMDAX_KVM:-0}" = 1 ]; then
 	probe=$RAMDAX_CACHE/work/kvm-probe-$TARGET_NAME
 	if [ ! -f "$probe" ]; then
 		# A stock kernel may not boot on this host's KVM at all: prove it.
-		if timeout 60 qemu-system-x86_64 -accel kvm -cpu host -M q35 -m 1G -nodefaults \
+		(timeout 60 qemu-system-x86_64 -accel kvm -cpu host -M q35 -m 1G -nodefaults \
 			-nographic -no-reboot -kernel "$TARGET_VMLINUZ" -initrd "$initrd" \
-			-append "console=ttyS0 panic=-1" -serial none -serial file:"$probe.out" \
-			>/dev/null 2>&1 || true; grep -q 'TAP version' "$probe.out" 2>/dev/null; then
+			-append "console=ttyS0 panic=-1" \
+			-serial file:/dev/null -serial file:"$probe.out") >/dev/null 2>&1 || true
+		if grep -q 'TAP version' "$probe.out" 2>/dev/null; then
 			echo kvm > "$probe"
 		else
 			echo tcg > "$probe"
