@@ -6,12 +6,11 @@
 #   make                 build nd_ramdax.ko against the running kernel (KDIR=)
 #   make install         install under /lib/modules/<ver>/updates/ and depmod
 #   make dkms            register with DKMS and build for the running kernel
-#   make style           checkpatch --strict (CHECKPATCH=)
+#   make style           checkpatch --strict, W=1 and sparse on every target (root)
 #   make check           the test suite: every scenario on every target (root)
 #   make demo            boot a guest and walk the documented flow (root)
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
-CHECKPATCH ?= $(KDIR)/scripts/checkpatch.pl
 VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 SOURCES := Kbuild Makefile Kconfig dkms.conf ramdax.c ramdax_label.c ramdax.h ramdax_compat.h
 
@@ -34,7 +33,7 @@ dkms:
 	dkms install -m ramdax -v $(VERSION)
 
 style:
-	$(CHECKPATCH) --strict --no-tree --file ramdax.c ramdax_label.c ramdax.h ramdax_compat.h
+	tools/testing/ramdax/style.sh
 
 check:
 	tools/testing/ramdax/check.sh
