@@ -56,6 +56,11 @@ if [ $module = 1 ]; then
 	if grep -E 'warning:|error:' "$TARGET_WORK/build.log" >&2; then
 		die "build: warnings for $TARGET_NAME (W=1${check:+, sparse} must be clean)"
 	fi
+	# kbuild skips sparse without a word when scripts/checker-valid.sh is
+	# missing (Debian's 7.2 headers; style.sh supplies it).
+	if [ $sparse = 1 ] && ! grep -q '^  CHECK ' "$TARGET_WORK/build.log"; then
+		die "build: sparse did not run for $TARGET_NAME (scripts/checker-valid.sh missing? see style.sh)"
+	fi
 	ko=$(ls "$build"/src/*.ko | head -n 1)
 	[ -f "$ko" ] || die "build: no .ko produced"
 	cp "$ko" "$TARGET_WORK/nd_ramdax.ko"
