@@ -4,7 +4,9 @@
 # is never used.
 #
 #   make                 build nd_ramdax.ko against the running kernel (KDIR=)
-#   make install         install under /lib/modules/<ver>/updates/ and depmod
+#   make install         install under /lib/modules/<ver>/updates/, depmod, and
+#                        alias ramdax to nd_ramdax (kernels >= 6.19 ship a
+#                        ramdax.ko that "modprobe ramdax" would pick first)
 #   make dkms            register with DKMS and build for the running kernel
 #   make style           checkpatch --strict, W=1 and sparse on every target (root)
 #   make check           the test suite: every scenario on every target (root)
@@ -22,15 +24,19 @@ module:
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 
+MODPROBE_CONF ?= /etc/modprobe.d/nd_ramdax.conf
+
 install: module
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=updates modules_install
 	depmod -a $(notdir $(patsubst %/build,%,$(realpath $(KDIR))))
+	printf 'alias ramdax nd_ramdax\n' > $(MODPROBE_CONF)
 
 dkms:
 	rm -rf /usr/src/ramdax-$(VERSION)
 	mkdir -p /usr/src/ramdax-$(VERSION)
 	cp $(SOURCES) /usr/src/ramdax-$(VERSION)/
 	dkms install -m ramdax -v $(VERSION)
+	printf 'alias ramdax nd_ramdax\n' > $(MODPROBE_CONF)
 
 style:
 	tools/testing/ramdax/style.sh
