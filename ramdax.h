@@ -33,6 +33,8 @@ struct ramdax_dimm {
 	char id[RAMDAX_ID_LEN];		/* derived from res, stable across boots */
 };
 
+int ramdax_label_cmd(void *area, unsigned int cmd, void *buf,
+		     unsigned int buf_len);
 int ramdax_ctl(struct nvdimm_bus_descriptor *nd_desc, struct nvdimm *nvdimm,
 	       unsigned int cmd, void *buf, unsigned int buf_len, int *cmd_rc);
 

@@ -8,7 +8,6 @@
  * length and offset is therefore checked here, in arithmetic that cannot
  * wrap, before any byte is copied.
  */
-#include <linux/bitops.h>
 #include <linux/errno.h>
 #include <linux/string.h>
 #include <uapi/linux/ndctl.h>
@@ -43,8 +42,7 @@ static int ramdax_get_config_size(unsigned int buf_len,
 	return 0;
 }
 
-static int ramdax_get_config_data(struct ramdax_dimm *dimm,
-				  unsigned int buf_len,
+static int ramdax_get_config_data(void *area, unsigned int buf_len,
 				  struct nd_cmd_get_config_data_hdr *cmd)
 {
 	if (buf_len < sizeof(*cmd))
@@ -55,13 +53,12 @@ static int ramdax_get_config_data(struct ramdax_dimm *dimm,
 		return -EINVAL;
 	}
 
-	memcpy(cmd->out_buf, dimm->label + cmd->in_offset, cmd->in_length);
+	memcpy(cmd->out_buf, area + cmd->in_offset, cmd->in_length);
 	cmd->status = 0;
 	return 0;
 }
 
-static int ramdax_set_config_data(struct ramdax_dimm *dimm,
-				  unsigned int buf_len,
+static int ramdax_set_config_data(void *area, unsigned int buf_len,
 				  struct nd_cmd_set_config_hdr *cmd)
 {
 	size_t room;
@@ -80,24 +77,32 @@ static int ramdax_set_config_data(struct ramdax_dimm *dimm,
 		return -EINVAL;
 	}
 
-	memcpy(dimm->label + cmd->in_offset, cmd->in_buf, cmd->in_length);
+	memcpy(area + cmd->in_offset, cmd->in_buf, cmd->in_length);
 	status = 0;
 	memcpy(cmd->in_buf + cmd->in_length, &status, sizeof(status));
 	return 0;
 }
 
-static int ramdax_dimm_ctl(struct nvdimm *nvdimm, unsigned int cmd, void *buf,
-			   unsigned int buf_len)
+/**
+ * ramdax_label_cmd() - serve one label command on a label area
+ * @area: the RAMDAX_LABEL_SIZE bytes of labels
+ * @cmd: ND_CMD_GET_CONFIG_SIZE, ND_CMD_GET_CONFIG_DATA or ND_CMD_SET_CONFIG_DATA
+ * @buf: the command envelope, as libnvdimm or the ioctl path passes it
+ * @buf_len: size of @buf
+ *
+ * Return: 0, -EINVAL for a malformed or out-of-range request, -ENOTTY for
+ * any other command.
+ */
+int ramdax_label_cmd(void *area, unsigned int cmd, void *buf,
+		     unsigned int buf_len)
 {
-	struct ramdax_dimm *dimm = nvdimm_provider_data(nvdimm);
-
 	switch (cmd) {
 	case ND_CMD_GET_CONFIG_SIZE:
 		return ramdax_get_config_size(buf_len, buf);
 	case ND_CMD_GET_CONFIG_DATA:
-		return ramdax_get_config_data(dimm, buf_len, buf);
+		return ramdax_get_config_data(area, buf_len, buf);
 	case ND_CMD_SET_CONFIG_DATA:
-		return ramdax_set_config_data(dimm, buf_len, buf);
+		return ramdax_set_config_data(area, buf_len, buf);
 	default:
 		return -ENOTTY;
 	}
@@ -118,9 +123,12 @@ static int ramdax_dimm_ctl(struct nvdimm *nvdimm, unsigned int cmd, void *buf,
 int ramdax_ctl(struct nvdimm_bus_descriptor *nd_desc, struct nvdimm *nvdimm,
 	       unsigned int cmd, void *buf, unsigned int buf_len, int *cmd_rc)
 {
+	struct ramdax_dimm *dimm;
+
 	if (cmd_rc)
 		*cmd_rc = 0;
 	if (!nvdimm)
 		return -ENOTTY;
-	return ramdax_dimm_ctl(nvdimm, cmd, buf, buf_len);
+	dimm = nvdimm_provider_data(nvdimm);
+	return ramdax_label_cmd(dimm->label, cmd, buf, buf_len);
 }
