@@ -96,7 +96,7 @@ boot_once()
 	fi
 	rm -f "$run/result.$1.log"
 	rc=0
-	"${tmo[@]}" qemu-system-x86_64 -accel "$accel" $cpu -M q35 -smp 2 -m "$mem" "${ram[@]}" \
+	"${tmo[@]}" qemu-system-x86_64 -accel "$accel" $cpu -M q35 -smp "${RAMDAX_SMP:-2}" -m "$mem" "${ram[@]}" \
 		-nodefaults -nographic -no-reboot \
 		-kernel "$TARGET_VMLINUZ" -initrd "$initrd" \
 		-append "$cmdline ramdax.phase=$1 ramdax.testbase=$2" \

@@ -8,6 +8,8 @@
 #      RAMDAX_SCENARIOS="documented-flow"  scenarios to run (default: all)
 #      RAMDAX_DRIVER=upstream              test the kernel's ramdax.ko instead
 #      RAMDAX_CACHE=/var/cache/ramdax-test where roots and builds are kept
+#      RAMDAX_JOBS=2                       guests booted at once (default: nproc;
+#                                          with more than one, each gets 1 vCPU)
 set -uo pipefail
 tt=$(cd "$(dirname "$0")" && pwd)
 . "$tt/lib/common.sh"
@@ -32,28 +34,52 @@ for s in $scenarios; do [ -x "$tt/scenarios/$s" ] || die "unknown scenario $s"; 
 build_opts=
 [ "${RAMDAX_DRIVER:-ours}" = ours ] || build_opts=--helpers-only
 
+jobs=${RAMDAX_JOBS:-$(nproc)}
+[ "$jobs" -gt 1 ] && export RAMDAX_SMP=${RAMDAX_SMP:-1}
+
 start=$(date +%s)
-results_start $(($(echo $targets | wc -w) * $(echo $scenarios | wc -w)))
+# Stages 1-3 per target, in turn; a target whose stage failed fails each of
+# its scenarios with that stage's log.
+declare -A failed
 for t in $targets; do
 	load_target "$t"
 	mkdir -p "$TARGET_WORK"
 	stage_log=$TARGET_WORK/stages.log
-	failed=
 	if ! "$tt/1-root.sh" "$t" > /dev/null 2> "$stage_log"; then
-		failed="root (chroot) failed"
+		failed[$t]="root (chroot) failed"
 	elif ! "$tt/2-build.sh" $build_opts "$t" 2>> "$stage_log"; then
-		failed="module build failed"
+		failed[$t]="module build failed"
 	elif ! "$tt/3-initramfs.sh" "$t" > /dev/null 2>> "$stage_log"; then
-		failed="initramfs failed"
+		failed[$t]="initramfs failed"
 	fi
 	cat "$stage_log" >&2
+done
+
+# Stage 4: every scenario of every target in its own guest, $jobs at a time.
+running=0
+for t in $targets; do
+	[ -z "${failed[$t]:-}" ] || continue
 	for s in $scenarios; do
-		if [ -n "$failed" ]; then
-			results_fail "$t/$s" "$failed" "$stage_log"
-			continue
+		if [ "$running" -ge "$jobs" ]; then
+			wait -n
+			running=$((running - 1))
 		fi
-		"$tt/4-boot.sh" "$t" "$s" || log "check: 4-boot.sh $t $s failed"
-		results_report "$t" "$s"
+		{ "$tt/4-boot.sh" "$t" "$s" || log "check: 4-boot.sh $t $s failed"; } &
+		running=$((running + 1))
+	done
+done
+wait
+
+# Stage 5, in a fixed order whatever order the guests finished in.
+results_start $(($(echo $targets | wc -w) * $(echo $scenarios | wc -w)))
+for t in $targets; do
+	load_target "$t"
+	for s in $scenarios; do
+		if [ -n "${failed[$t]:-}" ]; then
+			results_fail "$t/$s" "${failed[$t]}" "$TARGET_WORK/stages.log"
+		else
+			results_report "$t" "$s"
+		fi
 	done
 done
 echo "# $(($(date +%s) - start)) s"
