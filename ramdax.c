@@ -10,6 +10,7 @@
  * region per DIMM covering the rest.  Namespaces can then be created,
  * resized and destroyed at run time like on any labeled NVDIMM.
  */
+#include <linux/blkdev.h>
 #include <linux/device.h>
 #include <linux/io.h>
 #include <linux/kernel.h>
@@ -18,6 +19,7 @@
 #include <linux/numa.h>
 #include <linux/overflow.h>
 #include <linux/platform_device.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <uapi/linux/ndctl.h>
@@ -196,10 +198,58 @@ static int ramdax_register_region(struct ramdax *rd, struct ramdax_dimm *dimm)
 	return 0;
 }
 
+/*
+ * Whole disks only: opening a partition opens its disk too.  block_class and
+ * disk_type are not exported, hence the names.
+ */
+static bool ramdax_disk_in_use(struct device *dev)
+{
+	return dev->class && !strcmp(dev->class->name, "block") &&
+	       dev->type && !strcmp(dev->type->name, "disk") &&
+	       disk_openers(dev_to_disk(dev));
+}
+
+static int ramdax_find_busy(struct device *dev, void *busy)
+{
+	struct device_driver *drv = READ_ONCE(dev->driver);
+
+	if (ramdax_disk_in_use(dev) || (drv && !strcmp(drv->name, "kmem"))) {
+		strscpy(busy, dev_name(dev), RAMDAX_ID_LEN);
+		return 1;
+	}
+	return device_for_each_child(dev, busy, ramdax_find_busy);
+}
+
+/*
+ * When its bus goes away libnvdimm tears namespaces down under whoever uses
+ * them, and a mounted DAX filesystem does not survive that: ext4 oopses at
+ * the next umount, xfs never lets the teardown finish.  An unbind cannot be
+ * refused, so it waits until no disk of the bus is open and no dax device is
+ * system RAM, saying once what it waits for.  TASK_IDLE: a long wait is the
+ * administrator's choice, not a hung task.
+ */
+static void ramdax_wait_unused(struct ramdax *rd)
+{
+	struct device *bus_dev = to_nvdimm_bus_dev(rd->bus);
+	char busy[RAMDAX_ID_LEN];
+	bool warned = false;
+
+	while (device_for_each_child(bus_dev, busy, ramdax_find_busy)) {
+		if (!warned)
+			dev_warn(rd->dev, "unbind waits until %s is no longer in use (unmount it, or take it offline as system RAM)\n",
+				 busy);
+		warned = true;
+		schedule_timeout_idle(HZ / 10);
+	}
+	if (warned)
+		dev_info(rd->dev, "unbinding: nothing in use any more\n");
+}
+
 static void ramdax_unregister_bus(void *data)
 {
 	struct ramdax *rd = data;
 
+	ramdax_wait_unused(rd);
 	nvdimm_bus_unregister(rd->bus);
 }
 
