@@ -7,12 +7,13 @@
 #   make install         install under /lib/modules/<ver>/updates/, depmod, and
 #                        alias ramdax to nd_ramdax (kernels >= 6.19 ship a
 #                        ramdax.ko that "modprobe ramdax" would pick first)
-#   make dkms            register with DKMS and build for the running kernel
+#   make dkms            register with DKMS and build for the kernel of KDIR
 #   make style           checkpatch --strict, W=1 and sparse on every target (root)
 #   make check           the test suite: every scenario on every target (root)
 #   make demo            boot a guest and walk the documented flow (root)
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
+KVER ?= $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
 VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 SOURCES := Kbuild Makefile Kconfig dkms.conf ramdax.c ramdax_label.c ramdax.h ramdax_compat.h
 
@@ -28,14 +29,14 @@ MODPROBE_CONF ?= /etc/modprobe.d/nd_ramdax.conf
 
 install: module
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=updates modules_install
-	depmod -a $(notdir $(patsubst %/build,%,$(realpath $(KDIR))))
+	depmod -a $(KVER)
 	printf 'alias ramdax nd_ramdax\n' > $(MODPROBE_CONF)
 
 dkms:
 	rm -rf /usr/src/ramdax-$(VERSION)
 	mkdir -p /usr/src/ramdax-$(VERSION)
 	cp $(SOURCES) /usr/src/ramdax-$(VERSION)/
-	dkms install -m ramdax -v $(VERSION)
+	dkms install -m ramdax -v $(VERSION) -k $(KVER)
 	printf 'alias ramdax nd_ramdax\n' > $(MODPROBE_CONF)
 
 style:
