@@ -13,7 +13,9 @@
 #   make demo            boot a guest and walk the documented flow (root)
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
-KVER ?= $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
+# What uname -r says on that kernel (Debian 6.1's include/config/kernel.release
+# holds the upstream version instead).
+KVER ?= $(shell sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' $(KDIR)/include/generated/utsrelease.h)
 VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 SOURCES := Kbuild Makefile Kconfig dkms.conf ramdax.c ramdax_label.c ramdax.h ramdax_compat.h
 
@@ -28,7 +30,7 @@ clean:
 MODPROBE_CONF ?= /etc/modprobe.d/nd_ramdax.conf
 
 install: module
-	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=updates modules_install
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=updates KERNELRELEASE=$(KVER) modules_install
 	depmod -a $(KVER)
 	printf 'alias ramdax nd_ramdax\n' > $(MODPROBE_CONF)
 
