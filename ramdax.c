@@ -118,7 +118,7 @@ static bool ramdax_range_usable(struct device *dev, struct resource *res)
 		return false;
 	}
 	if (!IS_ALIGNED(res->start, SZ_2M))
-		dev_warn(dev, "%pR: start not 2 MiB aligned, fsdax and devdax namespaces will not work\n",
+		dev_warn(dev, "%pR: start not 2 MiB aligned, only sector namespaces will work\n",
 			 res);
 	return true;
 }
