@@ -1,0 +1,70 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The install paths a user takes, run for real inside each Debian target's
+# chroot against that target's kernel headers: `make install` (updates/,
+# depmod, the modprobe.d alias) and `make dkms`.  Everything installed is
+# removed again.  Prints KTAP; exits non-zero on any failure.
+#
+# env: RAMDAX_TARGETS  targets (default: those that run Debian's kernel
+#                      packages, not a kernel of our own build)
+set -uo pipefail
+tt=$(cd "$(dirname "$0")" && pwd)
+. "$tt/lib/common.sh"
+
+need_root
+n=0 fail=0
+
+ok() { n=$((n + 1)); echo "ok $n $*"; }
+not_ok() { n=$((n + 1)) fail=$((fail + 1)); echo "not ok $n $*"; }
+# t NAME CMD...: run CMD in the current target's chroot.
+t()
+{
+	local name=$1 out
+
+	shift
+	if out=$(in_root "$@" 2>&1); then
+		ok "$TARGET_NAME: $name"
+	else
+		not_ok "$TARGET_NAME: $name"
+		printf '%s\n' "$out" | tail -n 15 | sed 's/^/# /'
+	fi
+}
+
+targets=${RAMDAX_TARGETS:-$(cd "$tt/targets" && grep -L '^TARGET_KERNEL_BUILD=' *)}
+echo "TAP version 13"
+for target in $targets; do
+	load_target "$target"
+	"$tt/1-root.sh" "$target" > /dev/null || { not_ok "$target: root"; continue; }
+	load_kernel
+	if ! in_root sh -c 'command -v dkms' > /dev/null; then
+		in_root apt-get update -qq -o Acquire::Check-Valid-Until=false > /dev/null 2>&1
+		in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			-o Acquire::Check-Valid-Until=false dkms > /dev/null 2>&1 ||
+			{ not_ok "$target: apt-get install dkms"; continue; }
+	fi
+	src=/ramdax-pkg/src
+	rm -rf "$TARGET_ROOT/ramdax-pkg"
+	mkdir -p "$TARGET_ROOT$src"
+	(cd "$RAMDAX_TOP" && cp Kbuild Makefile Kconfig dkms.conf ./*.c ./*.h "$TARGET_ROOT$src/")
+	kdir=/lib/modules/$TARGET_KVER/build
+	mounted=
+	mountpoint -q "$TARGET_ROOT/proc" || { mount -t proc proc "$TARGET_ROOT/proc" && mounted=1; }
+
+	t "make install" make -C "$src" install KDIR="$kdir"
+	# Kernels built with CONFIG_MODULE_COMPRESS_* install .ko.xz/.ko.zst.
+	t "module in /lib/modules/$TARGET_KVER/updates" sh -c "ls /lib/modules/$TARGET_KVER/updates/nd_ramdax.ko*"
+	t "depmod indexed it" grep -q 'updates/nd_ramdax.ko[.a-z]*:' "/lib/modules/$TARGET_KVER/modules.dep"
+	t "modprobe.d alias" grep -qx 'alias ramdax nd_ramdax' /etc/modprobe.d/nd_ramdax.conf
+	in_root sh -c "rm -f /lib/modules/$TARGET_KVER/updates/nd_ramdax.ko* /etc/modprobe.d/nd_ramdax.conf"
+
+	t "make dkms" make -C "$src" dkms KDIR="$kdir"
+	t "dkms status: installed" sh -c "dkms status -m ramdax -k $TARGET_KVER | grep -q installed"
+	t "dkms module in place" sh -c "ls /lib/modules/$TARGET_KVER/updates/dkms/nd_ramdax.ko*"
+	in_root dkms remove -m ramdax --all > /dev/null 2>&1
+	in_root rm -rf /usr/src/ramdax-* /etc/modprobe.d/nd_ramdax.conf
+	rm -rf "$TARGET_ROOT/ramdax-pkg"
+	[ -z "$mounted" ] || umount "$TARGET_ROOT/proc"
+done
+echo "1..$n"
+echo "# packaging: $((n - fail)) passed, $fail failed"
+[ $fail = 0 ]
