@@ -4,7 +4,8 @@
 # chroot so that tools and kernel match: busybox, ndctl/daxctl, kmod, mkfs,
 # fio, kexec, jq with their libraries (ldd run in the chroot), the kernel
 # modules the scenarios use (decompressed, depmod'ed by the suite's kmod),
-# nd_ramdax.ko under updates/, the helpers, guest/init and the scenarios.
+# nd_ramdax.ko under updates/, the kernel image as /boot/vmlinuz (for kexec),
+# the helpers, guest/init and the scenarios.
 # Rebuilt only when an input changed.
 #
 # usage: 3-initramfs.sh TARGET      prints the initramfs path
@@ -111,6 +112,10 @@ if [ -f "$TARGET_WORK/nd_ramdax.ko" ]; then
 	cp "$TARGET_WORK/nd_ramdax.ko" "$kdir/updates/"
 fi
 in_root depmod -b "$D" "$TARGET_KVER"
+
+# The kernel image, for scenarios that kexec into the same kernel.
+mkdir -p "$H/boot"
+cp "$TARGET_VMLINUZ" "$H/boot/vmlinuz"
 
 # Ours: init, the helper library, the helpers, the scenarios.
 install -m 755 "$RAMDAX_TT/guest/init" "$H/init"
