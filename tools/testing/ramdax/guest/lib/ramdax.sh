@@ -157,3 +157,229 @@ ns_sysfs_destroy()
 	fi
 	echo 0 > "$d/size"
 }
+
+# --- Namespaces that must survive a rebind, a module reload, a kexec or a
+# --- switch of driver: their identity and their data.
+#
+#   ramdax_use ours|upstream  later ramdax_load/_unload act on that driver
+#   ramdax_rmmod              remove the driver module (unbound), check it
+#   ramdax_switch ours|upstream  unbind, unload, load the other, bind
+#   ns_identity               one line per namespace: uuid mode size sector align
+#   nd_wait_probe             wait for the buses' asynchronous probes
+#   ns_sysfs_identity         the same from sysfs, with shell builtins only
+#   ns_dev UUID               its /dev node (pmemN, pmemNs or daxN.M)
+#   ns_sum UUID               checksum of its first MiB (block namespaces)
+#   ns_create_data MODE SIZE [fs|raw]  create a namespace, put data on it
+#                             (fsdax: an ext4 file, or raw); prints its uuid
+#   ns_verify_data UUID       the data ns_create_data put there is intact
+#   mem_sample                "slab_objs slab_kb vmalloc_kb vmap_kb" now
+
+ramdax_use() { RAMDAX_DRIVER=$1; }
+
+ns_identity()
+{
+	ndctl list -N 2>/dev/null | jq -r 'if type == "array" then . else [.] end |
+		sort_by(.uuid)[] |
+		"\(.uuid) \(.mode) \(.size) \(.sector_size // "-") \(.align // "-")"'
+}
+
+# nd_wait_probe: wait for every nvdimm bus's asynchronous device probes
+# (what libndctl does before it lists anything; settle alone does not: a
+# namespace registered asynchronously after bind has no sysfs entry yet).
+nd_wait_probe()
+{
+	local b x
+
+	for b in /sys/bus/nd/devices/ndbus*/wait_probe; do
+		[ -r "$b" ] && read -r x < "$b"
+	done
+	return 0
+}
+
+# ns_sysfs_identity: "uuid size mode holder-kind" of every namespace with a size,
+# as the kernel holds them (no process started: cheap enough for every cycle
+# of a loop under TCG).  The size is the namespace's, not its personality's.
+ns_sysfs_identity()
+{
+	local d u s m h
+
+	nd_wait_probe
+	for d in /sys/bus/nd/devices/namespace*; do
+		[ -r "$d/size" ] || continue
+		read -r s < "$d/size" || continue
+		[ "$s" != 0 ] || continue
+		read -r u < "$d/uuid"
+		read -r m < "$d/mode"
+		read -r h < "$d/holder"
+		# The personality's kind, not its name (pfn0.0 may come back pfn0.1).
+		echo "$u $s $m ${h%%[0-9]*}"
+	done
+}
+
+ns_dev()
+{
+	local d
+
+	d=$(ndctl list -N 2>/dev/null | jq -r --arg u "$1" 'if type == "array" then . else [.] end |
+		map(select(.uuid == $u))[0] |
+		(.blockdev // .chardev // .daxregion.devices[0].chardev // empty)')
+	[ -n "$d" ] && echo "/dev/$d"
+}
+
+ns_sum()
+{
+	local d
+
+	d=$(ns_dev "$1") || return 1
+	blksum 1M "$d" | cut -d' ' -f1
+}
+
+# Where ns_create_data keeps what it wrote: /tmp survives rebinds and module
+# reloads; a kexec or restart scenario carries it in the label-independent
+# place it chooses (see kexec-keeps-namespaces).
+NS_STATE=${NS_STATE:-/tmp/ns-state}
+
+# ns_create_data MODE SIZE [fs|raw]: fsdax gets ext4 and a 1 MiB file (or,
+# with "raw", 1 MiB of random data on the block device itself), devdax a
+# daxio pattern over its first 2 MiB, sector and raw 1 MiB of random data.
+ns_create_data()
+{
+	local mode=$1 size=$2 kind=${3:-fs} ns uuid dev
+
+	mkdir -p "$NS_STATE"
+	ns=$(ndctl create-namespace -m "$mode" -s "$size" 2>/dev/console) || return 1
+	echo "$ns" >&2
+	uuid=$(json_get "$ns" '.uuid')
+	[ -n "$uuid" ] && [ "$uuid" != null ] || return 1
+	settle
+	dev=$(ns_dev "$uuid") || return 1
+	[ "$mode" = fsdax ] || kind=raw
+	[ "$mode" != devdax ] || kind=dax
+	case $kind in
+	fs)
+		mkfs.ext4 -q -F -b 4096 "$dev" >&2 || return 1
+		mount -t ext4 -o dax "$dev" /mnt || return 1
+		dd if=/dev/urandom of=/mnt/data bs=1M count=1 2>/dev/null &&
+			(cd /mnt && sha256sum data > "$NS_STATE/$uuid.fs")
+		umount /mnt || return 1 ;;
+	dax)
+		daxio write "$dev" 0 2M "$(ns_seed "$uuid")" >&2 || return 1 ;;
+	raw)
+		dd if=/dev/urandom of="$dev" bs=1M count=1 oflag=direct 2>/dev/null || return 1
+		ns_sum "$uuid" > "$NS_STATE/$uuid.raw" ;;
+	esac
+	echo "$kind" > "$NS_STATE/$uuid.kind"
+	echo "$uuid"
+}
+
+# The daxio seed of a namespace: from its uuid, so that data cannot pass
+# for another namespace's.
+ns_seed() { echo "$((0x$(echo "$1" | cut -c1-6)))"; }
+
+ns_verify_data()
+{
+	local uuid=$1 dev kind rc
+
+	dev=$(ns_dev "$uuid") || { echo "ns_verify_data: no namespace $uuid" >&2; return 1; }
+	kind=$(cat "$NS_STATE/$uuid.kind") || return 1
+	case $kind in
+	fs)
+		mount -t ext4 -o dax "$dev" /mnt || return 1
+		(cd /mnt && sha256sum -c "$NS_STATE/$uuid.fs") >&2
+		rc=$?
+		umount /mnt || return 1
+		return $rc ;;
+	dax)
+		daxio verify "$dev" 0 2M "$(ns_seed "$uuid")" >&2 ;;
+	raw)
+		[ "$(ns_sum "$uuid")" = "$(cat "$NS_STATE/$uuid.raw")" ] ||
+			{ echo "ns_verify_data: $dev checksum differs" >&2; return 1; } ;;
+	esac
+}
+
+# mem_sample: after dropping caches, print
+# "SLAB_OBJS SLAB_KB VMALLOC_KB VMAP_KB": active objects summed over
+# /proc/slabinfo (0 without it) less the vmap_areas of lazily freed areas,
+# Slab and VmallocUsed from /proc/meminfo, and the KiB of every live
+# /proc/vmallocinfo area (VmallocUsed counts only vmalloc's own pages:
+# ioremap/memremap areas show only in vmallocinfo).
+mem_sample()
+{
+	local objs=0
+
+	sync
+	echo 3 > /proc/sys/vm/drop_caches
+	# What exited processes and removed devices free after an RCU grace
+	# period (pids, signal structs, ...): slow under TCG.  (Shrinking every
+	# cache through /sys/kernel/slab/*/shrink would not make slabinfo exact
+	# and leaves hundreds of kfree_rcu'd kernfs open nodes behind.)
+	sleep 2
+	[ ! -r /proc/slabinfo ] ||
+		objs=$(awk 'NR > 2 { n += $2 } END { print n + 0 }' /proc/slabinfo)
+	# A lazily freed area ("unpurged vm_area") is gone but for its
+	# vmap_area, until vmalloc purges a batch (64 MiB with 2 CPUs).
+	[ ! -r /proc/vmallocinfo ] ||
+		set -- $(awk '$3 == "unpurged" { u++; next } { n += $2 }
+			END { print int(n / 1024), u + 0 }' /proc/vmallocinfo)
+	echo "$((objs - ${2:-0})) $(awk '$1 == "Slab:" { s = $2 } $1 == "VmallocUsed:" { v = $2 }
+		END { print s + 0, v + 0 }' /proc/meminfo) ${1:-0}"
+}
+
+# slab_snapshot FILE: "cache active_objs objsize" per cache, for a diff.
+slab_snapshot() { awk 'NR > 2 { print $1, $2, $4 }' /proc/slabinfo > "$1" 2>/dev/null; }
+
+# slab_growth OLD NEW [N]: the N caches whose active objects grew most.
+slab_growth()
+{
+	awk 'NR == FNR { old[$1] = $2; next }
+	     { d = $2 - old[$1]; if (d != 0) print d, $1, $3 }' "$1" "$2" |
+		sort -rn | head -n "${3:-8}"
+}
+
+# ramdax_rmmod: remove the driver module and check it is gone.  (kmod's
+# modprobe -r, which ramdax_unload uses, exits 1 after removing it when it
+# cannot also remove libnvdimm, which the personalities hold.)
+ramdax_rmmod()
+{
+	rmmod "$(ramdax_module)" >&2 2>&1
+	[ ! -d "/sys/module/$(ramdax_module)" ]
+}
+
+# ramdax_switch ours|upstream: hand the carveouts from the driver in use to
+# the other one (one platform driver name, so one module at a time): unbind,
+# unload, load the other, bind, wait for its namespaces.
+ramdax_switch()
+{
+	ramdax_unbind || return 1
+	ramdax_rmmod || return 1
+	[ ! -d "$RAMDAX_SYSDRV" ] || { echo "ramdax_switch: $(ramdax_module) still registered" >&2; return 1; }
+	ramdax_use "$1"
+	ramdax_load && ramdax_bind && nd_wait_probe && settle
+}
+
+# slab_sites FILE: "SITE COUNT" per allocation call site, the objects each
+# holds now, over every cache that tracks its allocations (boot with
+# slub_debug=U[,caches]; /sys/kernel/debug/slab/*/alloc_traces).  Unlike
+# slabinfo's active objects, exact: it walks the objects themselves.
+# Returns 1 if no cache tracks allocations.
+slab_sites()
+{
+	local f n=0
+
+	for f in /sys/kernel/debug/slab/*/alloc_traces; do
+		[ -r "$f" ] || continue
+		n=$((n + 1))
+		cat "$f"
+	done | awk '$1 ~ /^[0-9]+$/ && NF >= 2 { n[$2] += $1 }
+		END { for (s in n) print s, n[s] }' | sort > "$1"
+	[ -s "$1" ]
+}
+
+# slab_sites_growth OLD NEW: "GROWTH SITE" for every site whose count
+# changed, largest growth first.
+slab_sites_growth()
+{
+	awk 'NR == FNR { old[$1] = $2; next }
+	     { d = $2 - old[$1]; delete old[$1]; if (d) print d, $1 }
+	     END { for (s in old) if (old[s]) print -old[s], s }' "$1" "$2" | sort -rn
+}
