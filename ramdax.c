@@ -118,7 +118,7 @@ static bool ramdax_range_usable(struct device *dev, struct resource *res)
 		return false;
 	}
 	if (!IS_ALIGNED(res->start, SZ_2M))
-		dev_warn(dev, "%pR: start not 2 MiB aligned, only sector namespaces will work\n",
+		dev_warn(dev, "%pR: start not 2 MiB aligned, fsdax and devdax namespaces will not work\n",
 			 res);
 	return true;
 }
@@ -189,7 +189,12 @@ static int ramdax_register_region(struct ramdax *rd, struct ramdax_dimm *dimm)
 		.target_node = nid,
 	};
 
-	set_bit(ND_REGION_PAGEMAP, &ndr_desc.flags);
+	/*
+	 * No ND_REGION_PAGEMAP, as in the in-kernel driver: a raw namespace
+	 * stays raw (no struct pages, listed as "raw" by either driver) and
+	 * works on a carveout of any page-aligned start; fsdax and devdax
+	 * get their struct pages from their own info blocks.
+	 */
 	if (!nvdimm_pmem_region_create(rd->bus, &ndr_desc)) {
 		dev_err(rd->dev, "%pR: region registration failed\n",
 			&dimm->res);
