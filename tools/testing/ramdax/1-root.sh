@@ -4,6 +4,9 @@
 # headers, kernel image and modules, and the user space the guests run
 # (ndctl, daxctl, mkfs, fio, kexec).  Built once into $RAMDAX_CACHE, reused.
 #
+# A target with TARGET_KERNEL_BUILD gets its kernel from 1-kernel.sh instead,
+# built in the same chroot, which this stage then runs.
+#
 # usage: 1-root.sh TARGET      prints the chroot's path
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
@@ -19,16 +22,22 @@ need_disk
 
 want="$PACKAGES $TARGET_HEADERS_META $TARGET_KERNEL_META"
 stamp="$TARGET_ROOT/.ramdax-root"
+own_kernel()
+{
+	[ -z "$TARGET_KERNEL_BUILD" ] || "$(dirname "$0")/1-kernel.sh" "$TARGET_NAME" > /dev/null
+}
 if [ -f "$stamp" ] && [ "$(head -n 1 "$stamp")" = "$(echo $want)" ]; then
+	own_kernel
 	echo "$TARGET_ROOT"
 	exit 0
 fi
 
 mirror=$(ramdax_mirror)
 log "root: building $TARGET_SUITE/$TARGET_ARCH chroot (once; cached in $TARGET_ROOT)"
-# Never rm -rf through a /proc left mounted by an interrupted build.
-for r in "$TARGET_ROOT" "$TARGET_ROOT.tmp"; do
-	! mountpoint -q "$r/proc" || umount "$r/proc" || die "cannot unmount $r/proc"
+# Never rm -rf through a /proc (or 1-kernel.sh's ccache) left mounted by an
+# interrupted build.
+for m in "$TARGET_ROOT"{,.tmp}/{proc,ramdax-ccache}; do
+	! mountpoint -q "$m" || umount "$m" || die "cannot unmount $m"
 done
 rm -rf --one-file-system "$TARGET_ROOT" "$TARGET_ROOT.tmp"
 mkdir -p "$(dirname "$TARGET_ROOT")"
@@ -61,4 +70,5 @@ kver=$(basename "$(ls -d "$TARGET_ROOT"/ramdax-kernel/{usr/,}lib/modules/*/ 2>/d
 	die "headers for $kver missing in $TARGET_SUITE (image and headers out of step on the mirror?)"
 { echo $want; echo "kernel=$kver"; echo "packages=$(echo $pkgs)"; } > "$stamp"
 log "root: $TARGET_SUITE kernel $kver, ndctl $(in_root ndctl --version)"
+own_kernel
 echo "$TARGET_ROOT"

@@ -24,6 +24,8 @@ done
 load_target "${1:?usage: $0 [--sparse] [--helpers-only] TARGET}"
 need_root
 load_kernel
+# A kernel built by 1-kernel.sh has nd_ramdax.ko among its own modules.
+[ -z "$TARGET_KERNEL_BUILD" ] || module=0
 src=${RAMDAX_SRC:-$RAMDAX_TOP}
 build=$TARGET_ROOT/ramdax-build
 mkdir -p "$TARGET_WORK" "$build"

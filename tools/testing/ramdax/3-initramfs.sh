@@ -32,7 +32,7 @@ else
 	ext=gz compress="gzip -6"
 fi
 out=$TARGET_WORK/initramfs.cpio.$ext
-hash=$(hash_inputs "$0" "$RAMDAX_TT/lib/common.sh" "$TARGET_ROOT/.ramdax-root" \
+hash=$(hash_inputs "$0" "$RAMDAX_TT/lib/common.sh" "$TARGET_KSTAMP" \
 	"$RAMDAX_TT/guest" "$RAMDAX_TT/scenarios" "$TARGET_WORK/nd_ramdax.ko" \
 	"$TARGET_WORK/helpers")
 if [ -f "$out" ] && [ "$(cat "$out.hash" 2>/dev/null)" = "$hash" ]; then
@@ -82,9 +82,9 @@ IN_ROOT
 # no install hooks such as ndctl's load-keys), decompressed on the way in so
 # that any insmod loads them.
 [ -f "$TARGET_ROOT$TARGET_KMODDIR/modules.dep" ] ||
-	in_root depmod -b /ramdax-kernel "$TARGET_KVER" 2>/dev/null
+	in_root depmod -b "$TARGET_KBASE" "$TARGET_KVER" 2>/dev/null
 mods=$(for m in $MODULES; do
-	in_root modprobe -C /dev/null -d /ramdax-kernel -S "$TARGET_KVER" \
+	in_root modprobe -C /dev/null -d "$TARGET_KBASE" -S "$TARGET_KVER" \
 		--show-depends "$m" 2>/dev/null || log "initramfs: module $m: not in $TARGET_KVER, or built in"
 done | awk '$1 == "insmod" { print $2 }' | sort -u)
 kdir=$H/lib/modules/$TARGET_KVER

@@ -67,15 +67,25 @@ load_target()
 
 	[ -f "$f" ] || die "unknown target '$1' (see $RAMDAX_TT/targets/)"
 	TARGET_NAME=$1
+	# Optional: a target that builds its kernel (1-kernel.sh) names the
+	# source package and the config fragment under configs/.
+	TARGET_KERNEL_BUILD= TARGET_KERNEL_CONFIG=
 	# shellcheck source=/dev/null
 	. "$f"
 	TARGET_ROOT="$RAMDAX_CACHE/roots/$TARGET_SUITE-$TARGET_ARCH"
 	TARGET_WORK="$RAMDAX_CACHE/work/$TARGET_NAME"
 }
 
+# The targets a bare `make check` (and `make style`) runs.  One whose file says
+# TARGET_CHECK=named runs only when named in RAMDAX_TARGETS: .ci/run runs it
+# as a command of its own.
 all_targets()
 {
-	ls "$RAMDAX_TT/targets"
+	local t
+
+	for t in $(ls "$RAMDAX_TT/targets"); do
+		grep -q '^TARGET_CHECK=named' "$RAMDAX_TT/targets/$t" || echo "$t"
+	done
 }
 
 in_root()
@@ -83,21 +93,32 @@ in_root()
 	chroot "$TARGET_ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C.UTF-8 "$@"
 }
 
-# The target's kernel, as unpacked by 1-root.sh: TARGET_KVER, TARGET_KMODDIR
-# (modules, path inside the chroot), TARGET_KBUILD (headers, inside the
-# chroot) and TARGET_VMLINUZ (host path).
+# The target's kernel, as unpacked by 1-root.sh or built by 1-kernel.sh:
+# TARGET_KVER, TARGET_KBASE (the directory holding lib/modules, inside the
+# chroot), TARGET_KMODDIR (modules, inside the chroot), TARGET_KBUILD
+# (headers or build tree, inside the chroot), TARGET_VMLINUZ (host path) and
+# TARGET_KSTAMP (host path of the file that changes when the kernel does).
 load_kernel()
 {
-	local stamp="$TARGET_ROOT/.ramdax-root" k="$TARGET_ROOT/ramdax-kernel"
+	local k
 
-	[ -f "$stamp" ] || die "no root for $TARGET_NAME: run 1-root.sh $TARGET_NAME first"
-	TARGET_KVER=$(sed -n 's/^kernel=//p' "$stamp")
-	[ -n "$TARGET_KVER" ] || die "$stamp names no kernel"
+	TARGET_KSTAMP=$TARGET_ROOT/.ramdax-root TARGET_KBASE=/ramdax-kernel
+	if [ -n "$TARGET_KERNEL_BUILD" ]; then
+		TARGET_KSTAMP=$TARGET_ROOT/ramdax-kernels/$TARGET_NAME/.ramdax-kernel
+		TARGET_KBASE=/ramdax-kernels/$TARGET_NAME/install
+		[ -f "$TARGET_KSTAMP" ] ||
+			die "no kernel built for $TARGET_NAME: run 1-root.sh $TARGET_NAME first"
+	fi
+	[ -f "$TARGET_KSTAMP" ] || die "no root for $TARGET_NAME: run 1-root.sh $TARGET_NAME first"
+	TARGET_KVER=$(sed -n 's/^kernel=//p' "$TARGET_KSTAMP")
+	[ -n "$TARGET_KVER" ] || die "$TARGET_KSTAMP names no kernel"
+	k=$TARGET_ROOT$TARGET_KBASE
 	# Newer kernels ship modules and image under /usr/lib/modules only, which
 	# older depmod/modprobe -b/-d do not search: give them /lib too.
 	[ -e "$k/lib" ] || ln -s usr/lib "$k/lib"
-	TARGET_KMODDIR=/ramdax-kernel/lib/modules/$TARGET_KVER
+	TARGET_KMODDIR=$TARGET_KBASE/lib/modules/$TARGET_KVER
 	TARGET_KBUILD=/usr/src/linux-headers-$TARGET_KVER
+	[ -z "$TARGET_KERNEL_BUILD" ] || TARGET_KBUILD=/ramdax-kernels/$TARGET_NAME/build
 	TARGET_VMLINUZ=$k/boot/vmlinuz-$TARGET_KVER
 	[ -f "$TARGET_VMLINUZ" ] || TARGET_VMLINUZ=$k/lib/modules/$TARGET_KVER/vmlinuz
 	[ -f "$TARGET_VMLINUZ" ] || die "no kernel image for $TARGET_KVER under $k"
