@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # Stage 2 (build): nd_ramdax.ko from the repo's root sources, built inside the
 # target's chroot against its headers with its own gcc, W=1, warnings fatal;
-# and the static guest helpers (guest/helpers/*.c).
+# and the static guest helpers (guest/helpers/*.c).  A foreign-architecture
+# target's are cross-built in the suite's host-architecture root (see
+# load_target), whose kbuild tools run natively.
 #
 # usage: 2-build.sh [--sparse] [--helpers-only] TARGET
 #   --sparse        also run sparse (C=2); any sparse warning fails
@@ -27,15 +29,15 @@ load_kernel
 # A kernel built by 1-kernel.sh has nd_ramdax.ko among its own modules.
 [ -z "$TARGET_KERNEL_BUILD" ] || module=0
 src=${RAMDAX_SRC:-$RAMDAX_TOP}
-build=$TARGET_ROOT/ramdax-build
+build=$TARGET_BUILD_ROOT$TARGET_BUILD_DIR
 mkdir -p "$TARGET_WORK" "$build"
 
 # objtool reads /proc/self; unmount however we leave.
 mounted=
-cleanup() { [ -z "$mounted" ] || umount "$TARGET_ROOT/proc" 2>/dev/null || true; }
+cleanup() { [ -z "$mounted" ] || umount "$TARGET_BUILD_ROOT/proc" 2>/dev/null || true; }
 trap cleanup EXIT
-if ! mountpoint -q "$TARGET_ROOT/proc"; then
-	mount -t proc proc "$TARGET_ROOT/proc"
+if ! mountpoint -q "$TARGET_BUILD_ROOT/proc"; then
+	mount -t proc proc "$TARGET_BUILD_ROOT/proc"
 	mounted=1
 fi
 
@@ -49,7 +51,7 @@ if [ $module = 1 ]; then
 	check=
 	[ $sparse = 0 ] || check="C=2 CHECK=sparse"
 	log "build: nd_ramdax.ko for $TARGET_KVER${check:+ (sparse)}"
-	if ! in_root make -C "$TARGET_KBUILD" M=/ramdax-build/src W=1 $check modules \
+	if ! in_build_root make -C "$TARGET_KBUILD" M="$TARGET_BUILD_DIR/src" W=1 $check modules \
 		> "$TARGET_WORK/build.log" 2>&1; then
 		cat "$TARGET_WORK/build.log" >&2
 		die "build: make failed for $TARGET_NAME"
@@ -75,8 +77,8 @@ for c in "$RAMDAX_TT"/guest/helpers/*.c; do
 	[ -f "$c" ] || continue
 	n=$(basename "$c" .c)
 	cp "$c" "$build/helpers/"
-	in_root gcc -O2 -Wall -Werror -static -o "/ramdax-build/helpers/$n" \
-		"/ramdax-build/helpers/$n.c" >&2 || die "build: helper $n.c failed"
+	in_build_root "${TARGET_CROSS}gcc" -O2 -Wall -Werror -static -o "$TARGET_BUILD_DIR/helpers/$n" \
+		"$TARGET_BUILD_DIR/helpers/$n.c" >&2 || die "build: helper $n.c failed"
 	cp "$build/helpers/$n" "$TARGET_WORK/helpers/"
 done
 log "build: $TARGET_NAME done"

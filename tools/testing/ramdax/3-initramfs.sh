@@ -6,7 +6,9 @@
 # modules the scenarios use (decompressed, depmod'ed by the suite's kmod),
 # nd_ramdax.ko under updates/, the kernel image as /boot/vmlinuz (for kexec),
 # the helpers, guest/init and the scenarios.
-# Rebuilt only when an input changed.
+# Rebuilt only when an input changed.  A foreign-architecture chroot's ldd,
+# depmod and modprobe run through qemu-user (binfmt_misc, see
+# need_arch_tools): the same commands, the target's own loader and kmod.
 #
 # usage: 3-initramfs.sh TARGET      prints the initramfs path
 set -euo pipefail
@@ -25,7 +27,7 @@ need_root
 load_kernel
 mkdir -p "$TARGET_WORK"
 
-config=$TARGET_ROOT$TARGET_KBUILD/.config
+config=$TARGET_BUILD_ROOT$TARGET_KBUILD/.config
 if grep -q '^CONFIG_RD_ZSTD=y' "$config" 2>/dev/null; then
 	ext=zst compress="zstd -q -T0 -10"
 else

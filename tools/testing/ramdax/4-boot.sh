@@ -3,11 +3,18 @@
 # Stage 4 (boot): one scenario in one QEMU guest.  The console (ttyS0) goes to
 # console.log, the result channel (ttyS1) to result.log, under
 # $TARGET_WORK/runs/SCENARIO/, with a status file 5-results.sh reads.
+# arm64 targets boot QEMU's virt machine (TCG): console ttyAMA0, result
+# channel a virtio serial port, carveouts pmem-region nodes in a device tree
+# (lib/dt.sh; guest.dts in the run directory).
 #
 # usage: 4-boot.sh TARGET SCENARIO
 #
 # The scenario file's header comments say what its guest needs:
 #   # ramdax-memmap: 1G!4G 256M!5G   carveouts (default 1G!4G)
+#   # ramdax-dt: 512M,256M 256M      device-tree carveouts (arm64): nodes
+#       separated by spaces, a node's reg entries by commas (default: one
+#       node with one reg entry per memmap range; see lib/dt.sh)
+#   # ramdax-arch: arm64             run only on these architectures
 #   # ramdax-mem: 3G                 guest RAM (default 3G; above 4G: mem - 2G)
 #   # ramdax-targets: sid-7.2        run only there, SKIP elsewhere
 #   # ramdax-timeout: 600            seconds before the guest is killed (300)
@@ -40,10 +47,16 @@ if [ -n "$only" ] && ! printf '%s\n' $only | grep -qx "$TARGET_NAME"; then
 	echo "skip='only on $only'" > "$status"
 	exit 0
 fi
+only=$(scenario_header "$sfile" arch)
+if [ -n "$only" ] && ! printf '%s\n' $only | grep -qx "$TARGET_ARCH"; then
+	echo "skip='only on $only'" > "$status"
+	exit 0
+fi
 
 initrd=$(ls "$TARGET_WORK"/initramfs.cpio.* 2>/dev/null | grep -v '\.hash$' | head -n 1)
 [ -n "$initrd" ] || die "no initramfs for $TARGET_NAME: run 3-initramfs.sh $TARGET_NAME"
 memmap=$(scenario_header "$sfile" memmap)
+dt=$(scenario_header "$sfile" dt)
 mem=$(scenario_header "$sfile" mem)
 timeout=$(scenario_header "$sfile" timeout)
 ramfile=$(scenario_header "$sfile" ram-file)
@@ -51,7 +64,7 @@ extra=$(scenario_header "$sfile" cmdline)
 mem=${mem:-3G} timeout=${timeout:-300}
 
 accel=tcg
-if [ "${RAMDAX_KVM:-0}" = 1 ]; then
+if [ "${RAMDAX_KVM:-0}" = 1 ] && [ "$TARGET_ARCH" = amd64 ]; then
 	probe=$RAMDAX_CACHE/work/kvm-probe-$TARGET_NAME
 	if [ ! -f "$probe" ]; then
 		# A stock kernel may not boot on this host's KVM at all: prove it.
@@ -71,8 +84,38 @@ fi
 cpu=
 [ "$accel" = tcg ] || cpu="-cpu host"
 
-cmdline="console=ttyS0 panic=-1 oops=panic panic_on_warn=0 ramdax.scenario=$scenario"
-for m in ${memmap:-1G!4G}; do cmdline="$cmdline memmap=$m"; done
+# The machine, its console, where the carveouts come from, and
+# result_channel FILE setting $result to the QEMU arguments of the channel.
+case $TARGET_ARCH in
+amd64)
+	machine=(qemu-system-x86_64 -accel "$accel" $cpu -M q35 -smp "${RAMDAX_SMP:-2}")
+	cmdline="console=ttyS0"
+	for m in ${memmap:-1G!4G}; do cmdline="$cmdline memmap=$m"; done
+	result_channel() { result=(-serial "file:$1"); }
+	;;
+arm64)
+	. "$RAMDAX_TT/lib/dt.sh"
+	# pauth-impdef: TCG's architected pointer authentication is slow.
+	machine=(qemu-system-aarch64 -accel tcg -M virt -cpu max,pauth-impdef=on
+		 -smp "${RAMDAX_SMP:-2}")
+	lowmem=$(dt_build "$(dt_layout "$memmap" "$dt")" "$mem" "$run/guest.dtb" \
+		"${machine[@]}" -m "$mem" -nodefaults -nographic)
+	machine+=(-dtb "$run/guest.dtb")
+	cmdline="console=ttyAMA0 mem=$lowmem ramdax.result=vport"
+	# virt has one UART: the result channel is a virtio serial port, whose
+	# writes return once QEMU has them (guest/init finds it by name).
+	result_channel()
+	{
+		result=(-device virtio-serial-pci,id=vser
+			-chardev "file,id=result,path=$1"
+			-device virtserialport,bus=vser.0,chardev=result,name=ramdax.result)
+	}
+	;;
+*)
+	die "no machine for $TARGET_ARCH"
+	;;
+esac
+cmdline="$cmdline panic=-1 oops=panic panic_on_warn=0 ramdax.scenario=$scenario"
 [ "${RAMDAX_DRIVER:-ours}" = ours ] || cmdline="$cmdline ramdax.driver=$RAMDAX_DRIVER"
 [ "${RAMDAX_SHELL:-0}" = 0 ] || cmdline="$cmdline ramdax.shell=1"
 [ -z "$extra" ] || cmdline="$cmdline $extra"
@@ -95,12 +138,13 @@ boot_once()
 		[ "${RAMDAX_SHELL:-0}" = 0 ] || tmo=()
 	fi
 	rm -f "$run/result.$1.log"
+	result_channel "$run/result.$1.log"
 	rc=0
-	"${tmo[@]}" qemu-system-x86_64 -accel "$accel" $cpu -M q35 -smp "${RAMDAX_SMP:-2}" -m "$mem" "${ram[@]}" \
+	"${tmo[@]}" "${machine[@]}" -m "$mem" "${ram[@]}" \
 		-nodefaults -nographic -no-reboot \
 		-kernel "$TARGET_VMLINUZ" -initrd "$initrd" \
 		-append "$cmdline ramdax.phase=$1 ramdax.testbase=$2" \
-		"${console[@]}" -serial "file:$run/result.$1.log" <&$stdin || rc=$?
+		"${console[@]}" "${result[@]}" <&$stdin || rc=$?
 	[ -f "$run/result.$1.log" ] || : > "$run/result.$1.log"
 	# The port is raw, but be safe about CRs.
 	sed -i 's/\r$//' "$run/result.$1.log"

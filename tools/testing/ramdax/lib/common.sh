@@ -46,10 +46,16 @@ need_disk()
 # Install host packages the harness needs, once.
 need_host_tools()
 {
+	host_install mmdebstrap:mmdebstrap qemu-system-x86_64:qemu-system-x86 \
+		cpio:cpio xz:xz-utils zstd:zstd
+}
+
+# host_install COMMAND:PACKAGE...: install the packages whose command is missing.
+host_install()
+{
 	local missing=() p
 
-	for p in mmdebstrap:mmdebstrap qemu-system-x86_64:qemu-system-x86 \
-		 cpio:cpio xz:xz-utils zstd:zstd; do
+	for p in "$@"; do
 		command -v "${p%%:*}" >/dev/null 2>&1 || missing+=("${p#*:}")
 	done
 	[ ${#missing[@]} -eq 0 ] && return 0
@@ -61,9 +67,14 @@ need_host_tools()
 }
 
 # Load one target's description: TARGET_NAME, TARGET_SUITE, TARGET_ARCH, ...
+# A target of another architecture than the host's (arm64 on amd64) boots its
+# own root's user space and kernel, but its module and helpers are
+# cross-built in the suite's host-architecture root: TARGET_BUILD_ROOT,
+# TARGET_BUILD_DIR (inside it) and TARGET_CROSS (the tool prefix, empty when
+# native) say where and how.
 load_target()
 {
-	local f="$RAMDAX_TT/targets/$1"
+	local f="$RAMDAX_TT/targets/$1" host
 
 	[ -f "$f" ] || die "unknown target '$1' (see $RAMDAX_TT/targets/)"
 	TARGET_NAME=$1
@@ -74,6 +85,51 @@ load_target()
 	. "$f"
 	TARGET_ROOT="$RAMDAX_CACHE/roots/$TARGET_SUITE-$TARGET_ARCH"
 	TARGET_WORK="$RAMDAX_CACHE/work/$TARGET_NAME"
+	host=$(dpkg --print-architecture)
+	TARGET_BUILD_ROOT="$RAMDAX_CACHE/roots/$TARGET_SUITE-$host"
+	TARGET_BUILD_DIR=/ramdax-build TARGET_CROSS=
+	if [ "$TARGET_ARCH" != "$host" ]; then
+		TARGET_BUILD_DIR=/ramdax-build-$TARGET_ARCH
+		TARGET_CROSS=$(arch_gnu_type "$TARGET_ARCH")-
+	fi
+}
+
+# Debian architecture -> GNU triplet (cross tools) and QEMU's name for it.
+arch_gnu_type()
+{
+	case $1 in
+	amd64) echo x86_64-linux-gnu ;;
+	arm64) echo aarch64-linux-gnu ;;
+	*) die "architecture $1 is not supported (amd64, arm64)" ;;
+	esac
+}
+arch_qemu() { arch_gnu_type "$1" | cut -d- -f1; }
+
+# What running a foreign-architecture target needs on the host: its QEMU, dtc
+# for its device tree, and binfmt_misc running its chroot's binaries through
+# qemu-user (mmdebstrap's maintainer scripts; ldd, depmod and modprobe in
+# 3-initramfs.sh).  Registered here if missing: CI starts on a fresh machine.
+need_arch_tools()
+{
+	local q bm=/proc/sys/fs/binfmt_misc
+
+	[ "$1" != "$(dpkg --print-architecture)" ] || return 0
+	q=$(arch_qemu "$1")
+	host_install "qemu-system-$q:qemu-system-arm" dtc:device-tree-compiler \
+		"qemu-$q-static:qemu-user-static" update-binfmts:binfmt-support
+	mountpoint -q "$bm" || mount -t binfmt_misc binfmt_misc "$bm" ||
+		die "cannot mount binfmt_misc on $bm (needed to run $1 binaries)"
+	if [ ! -e "$bm/qemu-$q" ]; then
+		update-binfmts --enable "qemu-$q" >/dev/null 2>&1 ||
+			update-binfmts --import "qemu-$q" >/dev/null 2>&1 || true
+	elif [ "$(head -n 1 "$bm/qemu-$q")" != enabled ]; then
+		echo 1 > "$bm/qemu-$q"
+	fi
+	[ "$(head -n 1 "$bm/qemu-$q" 2>/dev/null)" = enabled ] ||
+		die "binfmt_misc has no qemu-$q: $1 binaries cannot run (update-binfmts --enable qemu-$q)"
+	# F: the interpreter is opened now, so it also works inside a chroot.
+	grep -q '^flags:.*F' "$bm/qemu-$q" ||
+		die "qemu-$q is registered without the F flag: it cannot run inside a chroot"
 }
 
 # The targets a bare `make check` (and `make style`) runs.  One whose file says
@@ -93,11 +149,18 @@ in_root()
 	chroot "$TARGET_ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C.UTF-8 "$@"
 }
 
+# The root that builds the target's module: its own, or for a foreign
+# architecture the suite's host-architecture root.
+in_build_root()
+{
+	chroot "$TARGET_BUILD_ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C.UTF-8 "$@"
+}
+
 # The target's kernel, as unpacked by 1-root.sh or built by 1-kernel.sh:
 # TARGET_KVER, TARGET_KBASE (the directory holding lib/modules, inside the
 # chroot), TARGET_KMODDIR (modules, inside the chroot), TARGET_KBUILD
-# (headers or build tree, inside the chroot), TARGET_VMLINUZ (host path) and
-# TARGET_KSTAMP (host path of the file that changes when the kernel does).
+# (headers or build tree, inside the build root), TARGET_VMLINUZ (host path)
+# and TARGET_KSTAMP (host path of the file that changes when the kernel does).
 load_kernel()
 {
 	local k

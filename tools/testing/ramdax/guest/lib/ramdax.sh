@@ -3,7 +3,8 @@
 #
 #   ramdax_load            load the driver under test and the libnvdimm
 #                          personalities (nothing autoloads: there is no udev)
-#   ramdax_bind [DEV...]   bind ramdax to the e820_pmem device(s)
+#   ramdax_bind [DEV...]   bind ramdax to the e820_pmem and pmem-region
+#                          device(s)
 #   ramdax_unbind [DEV...] unbind them again
 #   ramdax_unload          remove the driver module
 #   settle [SECONDS]       wait until every nd/dax device has its /dev node
@@ -25,13 +26,27 @@ ramdax_module()
 	esac
 }
 
-# The carveouts memmap=nn!ss made: one e820_pmem platform device.
+# The carveouts memmap=nn!ss made: one e820_pmem platform device; and
+# device-tree pmem-region nodes: a platform device each, named ADDR.pmem.
 ramdax_devices()
 {
 	local d
 
 	for d in "$RAMDAX_SYSDEV"/e820_pmem*; do
 		[ -e "$d" ] && basename "$d"
+	done
+	ramdax_of_devices
+}
+
+# One grep for all: a scenario calls this in timed paths, and a process per
+# device costs seconds under TCG (virt has dozens of OF platform devices).
+ramdax_of_devices()
+{
+	local f
+
+	for f in $(grep -l pmem-region "$RAMDAX_SYSDEV"/*/of_node/compatible 2>/dev/null); do
+		f=${f%/of_node/compatible}
+		echo "${f##*/}"
 	done
 }
 
@@ -64,10 +79,11 @@ ramdax_bind()
 {
 	local d devs=${*:-$(ramdax_devices)}
 
-	[ -n "$devs" ] || { echo "ramdax_bind: no e820_pmem device (memmap=nn!ss?)" >&2; return 1; }
+	[ -n "$devs" ] ||
+		{ echo "ramdax_bind: no e820_pmem or pmem-region device (memmap=nn!ss?)" >&2; return 1; }
 	for d in $devs; do
 		echo ramdax > "$RAMDAX_SYSDEV/$d/driver_override" || return 1
-		# nd_e820 may hold it (if someone loaded it): let go first.
+		# nd_e820 or of_pmem may hold it (if someone loaded it): let go first.
 		if [ -e "$RAMDAX_SYSDEV/$d/driver" ]; then
 			echo "$d" > "$RAMDAX_SYSDEV/$d/driver/unbind" || return 1
 		fi
@@ -382,4 +398,30 @@ slab_sites_growth()
 	awk 'NR == FNR { old[$1] = $2; next }
 	     { d = $2 - old[$1]; delete old[$1]; if (d) print d, $1 }
 	     END { for (s in old) if (old[s]) print -old[s], s }' "$1" "$2" | sort -rn
+}
+
+# ramdax_of_ranges DEV: the ranges a pmem-region device's reg property names,
+# one "start-end" (hex, the form of a DIMM's ramdax/id) per entry; two
+# address and two size cells, as on QEMU's virt machine.
+ramdax_of_ranges()
+{
+	local hex s l
+
+	hex=$(od -An -v -tx1 "$RAMDAX_SYSDEV/$1/of_node/reg" | tr -d ' \n')
+	while [ ${#hex} -ge 32 ]; do
+		s=$((0x$(echo "$hex" | cut -c1-16)))
+		l=$((0x$(echo "$hex" | cut -c17-32)))
+		printf '%x-%x\n' "$s" $((s + l - 1))
+		hex=$(echo "$hex" | cut -c33-)
+	done
+}
+
+# ramdax_bus_of DEV: the nvdimm bus (ndbusN) ramdax registered for DEV.
+ramdax_bus_of()
+{
+	local b
+
+	for b in "$RAMDAX_SYSDEV/$1"/ndbus*; do
+		[ -e "$b" ] && basename "$b"
+	done
 }
