@@ -53,6 +53,12 @@ if [ -n "$only" ] && ! printf '%s\n' $only | grep -qx "$TARGET_ARCH"; then
 	exit 0
 fi
 
+# A target may leave scenarios out, saying why (TARGET_SKIP, TARGET_SKIP_WHY).
+if printf '%s\n' ${TARGET_SKIP:-} | grep -qx "$scenario"; then
+	echo "skip='not on $TARGET_NAME: ${TARGET_SKIP_WHY:-see targets/$TARGET_NAME}'" > "$status"
+	exit 0
+fi
+
 initrd=$(ls "$TARGET_WORK"/initramfs.cpio.* 2>/dev/null | grep -v '\.hash$' | head -n 1)
 [ -n "$initrd" ] || die "no initramfs for $TARGET_NAME: run 3-initramfs.sh $TARGET_NAME"
 memmap=$(scenario_header "$sfile" memmap)

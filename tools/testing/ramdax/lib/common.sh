@@ -81,6 +81,8 @@ load_target()
 	# Optional: a target that builds its kernel (1-kernel.sh) names the
 	# source package and the config fragment under configs/.
 	TARGET_KERNEL_BUILD= TARGET_KERNEL_CONFIG=
+	# Optional: scenarios the target leaves out (4-boot.sh), and why.
+	TARGET_SKIP= TARGET_SKIP_WHY=
 	# shellcheck source=/dev/null
 	. "$f"
 	TARGET_ROOT="$RAMDAX_CACHE/roots/$TARGET_SUITE-$TARGET_ARCH"
