@@ -10,6 +10,10 @@
 #   make dkms            register with DKMS and build for the kernel of KDIR
 #   make style           checkpatch --strict, W=1 and sparse on every target (root)
 #   make check           the test suite: every scenario on every target (root)
+#   make check-debug     KUnit, 1000 bind cycles under kmemleak, a failslab
+#                        sweep of probe and scenarios on a KASAN/kmemleak/
+#                        lockdep kernel with ramdax in tree (root; the first
+#                        run builds that kernel)
 #   make demo            boot a guest and walk the documented flow (root)
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -47,7 +51,10 @@ style:
 check:
 	tools/testing/ramdax/check.sh
 
+check-debug:
+	RAMDAX_TARGETS=debug-7.2 tools/testing/ramdax/check.sh
+
 demo:
 	tools/testing/ramdax/run.sh
 
-.PHONY: all module clean install dkms style check demo
+.PHONY: all module clean install dkms style check check-debug demo
