@@ -137,10 +137,16 @@ static int ramdax_add_range(struct resource *res, void *arg)
 	dimm->res.flags = IORESOURCE_MEM;
 	dimm->res.name = "ramdax";
 	label_start = res->end + 1 - RAMDAX_LABEL_SIZE;
+	/*
+	 * NULL means busy or out of memory, which cannot be told apart: either
+	 * way the range is usable but not ours now, so the bind fails rather
+	 * than come up without one of its DIMMs.
+	 */
 	if (!devm_request_mem_region(rd->dev, label_start, RAMDAX_LABEL_SIZE,
 				     "ramdax label")) {
-		dev_err(rd->dev, "%pR: label area busy, range ignored\n", res);
-		return 0;
+		dev_err(rd->dev, "%pR: cannot claim the label area (in use, or out of memory)\n",
+			res);
+		return -EBUSY;
 	}
 	dimm->label = devm_memremap(rd->dev, label_start, RAMDAX_LABEL_SIZE,
 				    MEMREMAP_WB);
