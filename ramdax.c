@@ -306,6 +306,17 @@ static int ramdax_probe(struct platform_device *pdev)
 	rc = devm_add_action_or_reset(dev, ramdax_unregister_bus, rd);
 	if (rc)
 		return rc;
+	/*
+	 * The nd_bus driver binds the new bus synchronously, and a bus whose
+	 * binding failed (out of memory) is still registered, but nothing
+	 * would ever unregister the DIMMs, regions and namespaces put under
+	 * it: they would outlive the unbind, holding their memory ranges.
+	 */
+	if (!to_nvdimm_bus_dev(rd->bus)->driver) {
+		dev_err(dev, "%s did not bind to nd_bus\n",
+			dev_name(to_nvdimm_bus_dev(rd->bus)));
+		return -ENOMEM;
+	}
 
 	for (i = 0; i < rd->nr_dimms; i++) {
 		rc = ramdax_register_dimm(rd, &rd->dimms[i]);
