@@ -194,14 +194,20 @@ static int ramdax_register_region(struct ramdax *rd, struct ramdax_dimm *dimm)
 		.numa_node = numa_map_to_online_node(nid),
 		.target_node = nid,
 	};
+	struct nd_region *region;
 
 	/*
 	 * No ND_REGION_PAGEMAP, as in the in-kernel driver: a raw namespace
 	 * stays raw (no struct pages, listed as "raw" by either driver) and
 	 * works on a carveout of any page-aligned start; fsdax and devdax
 	 * get their struct pages from their own info blocks.
+	 *
+	 * The region is added to the bus asynchronously, and the core does
+	 * not check that naming it succeeded: a region without a name never
+	 * appears.  Fail the bind rather than come up without it.
 	 */
-	if (!nvdimm_pmem_region_create(rd->bus, &ndr_desc)) {
+	region = nvdimm_pmem_region_create(rd->bus, &ndr_desc);
+	if (!region || !dev_name(nd_region_dev(region))) {
 		dev_err(rd->dev, "%pR: region registration failed\n",
 			&dimm->res);
 		return -ENXIO;
