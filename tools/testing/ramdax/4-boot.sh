@@ -55,7 +55,8 @@ fi
 
 # A target may leave scenarios out, saying why (TARGET_SKIP, TARGET_SKIP_WHY).
 if printf '%s\n' ${TARGET_SKIP:-} | grep -qx "$scenario"; then
-	echo "skip='not on $TARGET_NAME: ${TARGET_SKIP_WHY:-see targets/$TARGET_NAME}'" > "$status"
+	# 5-results.sh sources the status file: quote the target's words.
+	printf 'skip=%q\n' "not on $TARGET_NAME: ${TARGET_SKIP_WHY:-see targets/$TARGET_NAME}" > "$status"
 	exit 0
 fi
 
