@@ -175,7 +175,7 @@ dmesg_since() { dmesg | sed -n "/ramdax-test: mark $1\$/,\$p" | sed 1d; }
 # The lines init fails a scenario for, wherever they appear (extended
 # regular expressions), except a debug kernel's kmemleak saying it started or
 # that it fell back to scanning an object whole (failslab failed its own
-# bookkeeping; not a leak).  guest/init has the same two.
+# bookkeeping; not a leak).  guest/init fails every scenario on them too.
 KTAP_DMESG_BAD='WARNING:|BUG:|Call Trace|KASAN|kmemleak|Oops|general protection'
 KTAP_DMESG_OK='kmemleak: (Kernel memory leak detector initialized|Cannot allocate a scan area)'
 
