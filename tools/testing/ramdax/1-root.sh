@@ -86,6 +86,7 @@ if [ -f "$stamp" ] && [ "$(head -n 1 "$stamp")" = "$(echo $want)" ]; then
 fi
 
 mirror=$(ramdax_mirror)
+need_mirror "$TARGET_SUITE"
 log "root: building $TARGET_SUITE/$TARGET_ARCH chroot (once; cached in $TARGET_ROOT)"
 # Never rm -rf through a /proc (or 1-kernel.sh's ccache) left mounted by an
 # interrupted build.

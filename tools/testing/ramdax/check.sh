@@ -31,6 +31,11 @@ else
 fi
 for t in $targets; do [ -f "$tt/targets/$t" ] || die "unknown target $t (have: $(all_targets | xargs))"; done
 for s in $scenarios; do [ -x "$tt/scenarios/$s" ] || die "unknown scenario $s"; done
+# A root still to build needs the mirror: say so once, before any stage.
+for t in $targets; do
+	load_target "$t"
+	[ -f "$TARGET_ROOT/.ramdax-root" ] || need_mirror "$TARGET_SUITE"
+done
 build_opts=
 [ "${RAMDAX_DRIVER:-ours}" = ours ] || build_opts=--helpers-only
 

@@ -28,6 +28,21 @@ ramdax_mirror()
 	echo "$uri"
 }
 
+# need_mirror SUITE: the mirror serves SUITE.  Checked before a root is built,
+# so that an unreachable or wrong mirror is one line, not a failed stage per
+# scenario.  apt-helper comes with apt: no curl or wget needed.
+need_mirror()
+{
+	local uri tmp rc=0
+
+	uri=$(ramdax_mirror)
+	tmp=$(mktemp)
+	/usr/lib/apt/apt-helper -o Acquire::http::Timeout=20 -o Acquire::Retries=0 \
+		download-file "$uri/dists/$1/InRelease" "$tmp" > /dev/null 2>&1 || rc=$?
+	rm -f "$tmp"
+	[ $rc = 0 ] || die "cannot fetch dists/$1/InRelease from the Debian mirror $uri (set RAMDAX_MIRROR to one that has $1)"
+}
+
 need_root()
 {
 	[ "$(id -u)" = 0 ] || die "must run as root (chroots, loop of QEMU guests); try: sudo $0"
