@@ -226,12 +226,15 @@ static bool ramdax_disk_in_use(struct device *dev)
 	       disk_openers(dev_to_disk(dev));
 }
 
+/* Room for the name of the disk or dax device an unbind waits for. */
+#define RAMDAX_BUSY_NAME_LEN	32
+
 static int ramdax_find_busy(struct device *dev, void *busy)
 {
 	struct device_driver *drv = READ_ONCE(dev->driver);
 
 	if (ramdax_disk_in_use(dev) || (drv && !strcmp(drv->name, "kmem"))) {
-		strscpy(busy, dev_name(dev), RAMDAX_ID_LEN);
+		strscpy(busy, dev_name(dev), RAMDAX_BUSY_NAME_LEN);
 		return 1;
 	}
 	return device_for_each_child(dev, busy, ramdax_find_busy);
@@ -248,7 +251,7 @@ static int ramdax_find_busy(struct device *dev, void *busy)
 static void ramdax_wait_unused(struct ramdax *rd)
 {
 	struct device *bus_dev = to_nvdimm_bus_dev(rd->bus);
-	char busy[RAMDAX_ID_LEN];
+	char busy[RAMDAX_BUSY_NAME_LEN];
 	bool warned = false;
 
 	while (device_for_each_child(bus_dev, busy, ramdax_find_busy)) {
