@@ -73,6 +73,7 @@ fi
 # Static helpers, so the initramfs needs no libraries for them.
 rm -rf "$build/helpers" "$TARGET_WORK/helpers"
 mkdir -p "$build/helpers" "$TARGET_WORK/helpers"
+cp "$RAMDAX_TT"/guest/helpers/*.h "$build/helpers/"
 for c in "$RAMDAX_TT"/guest/helpers/*.c; do
 	[ -f "$c" ] || continue
 	n=$(basename "$c" .c)

@@ -19,25 +19,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "helpers.h"
+
 #define CHUNK (1 << 20)
-
-static uint64_t parse_size(const char *s)
-{
-	char *end;
-	uint64_t v = strtoull(s, &end, 0);
-
-	switch (*end) {
-	case 'M': case 'm': v <<= 10; /* fall through */
-	case 'K': case 'k': v <<= 10; end++; break;
-	case '\0': break;
-	default: end = "x";
-	}
-	if (*end || !v || v % 4096) {
-		fprintf(stderr, "blksum: bad length '%s'\n", s);
-		exit(2);
-	}
-	return v;
-}
 
 int main(int argc, char **argv)
 {
@@ -51,7 +35,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: blksum LENGTH DEV...\n");
 		return 2;
 	}
-	len = parse_size(argv[1]);
+	len = parse_size("blksum", argv[1]);
+	if (!len || len % 4096) {
+		fprintf(stderr, "blksum: bad length '%s'\n", argv[1]);
+		return 2;
+	}
 	if (posix_memalign(&buf, 4096, CHUNK)) {
 		fprintf(stderr, "blksum: out of memory\n");
 		return 1;

@@ -20,26 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static uint64_t parse_size(const char *s)
-{
-	char *end;
-	uint64_t v = strtoull(s, &end, 0);
-
-	switch (*end) {
-	case 'G': case 'g': v <<= 10; /* fall through */
-	case 'M': case 'm': v <<= 10; /* fall through */
-	case 'K': case 'k': v <<= 10; end++; break;
-	case '\0': break;
-	default:
-		fprintf(stderr, "daxio: bad size '%s'\n", s);
-		exit(2);
-	}
-	if (*end) {
-		fprintf(stderr, "daxio: bad size '%s'\n", s);
-		exit(2);
-	}
-	return v;
-}
+#include "helpers.h"
 
 /* xorshift64: cheap, seedable, and a stuck or shifted page shows up. */
 static uint64_t next(uint64_t *x)
@@ -62,9 +43,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	write_mode = !strcmp(argv[1], "write");
-	off = parse_size(argv[3]);
-	len = parse_size(argv[4]);
-	seed = parse_size(argv[5]);
+	off = parse_size("daxio", argv[3]);
+	len = parse_size("daxio", argv[4]);
+	seed = parse_size("daxio", argv[5]);
 	x = seed * 2654435761u + 1;
 
 	fd = open(argv[2], write_mode ? O_RDWR : O_RDONLY);

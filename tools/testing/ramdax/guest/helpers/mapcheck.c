@@ -38,6 +38,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "helpers.h"
+
 #ifndef MAP_SHARED_VALIDATE
 #define MAP_SHARED_VALIDATE	0x03
 #endif
@@ -48,27 +50,6 @@
 #define SZ_2M		(2UL << 20)
 #define PM_PRESENT	(1ULL << 63)
 #define PM_PFN_MASK	((1ULL << 55) - 1)
-
-static unsigned long parse_size(const char *s)
-{
-	char *end;
-	unsigned long v = strtoul(s, &end, 0);
-
-	switch (*end) {
-	case 'G': case 'g': v <<= 10; /* fall through */
-	case 'M': case 'm': v <<= 10; /* fall through */
-	case 'K': case 'k': v <<= 10; end++; break;
-	case '\0': break;
-	default:
-		fprintf(stderr, "mapcheck: bad size '%s'\n", s);
-		exit(2);
-	}
-	if (*end) {
-		fprintf(stderr, "mapcheck: bad size '%s'\n", s);
-		exit(2);
-	}
-	return v;
-}
 
 static int open_rw(const char *path, int flags)
 {
@@ -221,9 +202,9 @@ int main(int argc, char **argv)
 	if (argc == 3 && !strcmp(argv[1], "sync-refused"))
 		return do_sync(argv[2], 1);
 	if (argc == 4 && !strcmp(argv[1], "private-refused"))
-		return do_private_refused(argv[2], parse_size(argv[3]));
+		return do_private_refused(argv[2], parse_size("mapcheck", argv[3]));
 	if (argc == 4 && !strcmp(argv[1], "pmd"))
-		return do_pmd(argv[2], parse_size(argv[3]));
+		return do_pmd(argv[2], parse_size("mapcheck", argv[3]));
 	fprintf(stderr, "usage: mapcheck sync|sync-refused PATH\n"
 		"       mapcheck private-refused|pmd PATH LENGTH\n");
 	return 2;
