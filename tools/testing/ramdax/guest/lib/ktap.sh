@@ -179,15 +179,18 @@ dmesg_since() { dmesg | sed -n "/ramdax-test: mark $1\$/,\$p" | sed 1d; }
 KTAP_DMESG_BAD='WARNING:|BUG:|Call Trace|KASAN|kmemleak|Oops|general protection'
 KTAP_DMESG_OK='kmemleak: (Kernel memory leak detector initialized|Cannot allocate a scan area)'
 
+# dmesg_bad: of the kernel log lines on stdin, those that fail a scenario.
+dmesg_bad() { grep -E "$KTAP_DMESG_BAD" | grep -vE "$KTAP_DMESG_OK"; }
+
 # dmesg_clean NAME [MARK]: a test that the kernel log (since MARK) holds none.
 dmesg_clean()
 {
 	local bad
 
 	if [ -n "${2:-}" ]; then
-		bad=$(dmesg_since "$2" | grep -E "$KTAP_DMESG_BAD" | grep -vE "$KTAP_DMESG_OK")
+		bad=$(dmesg_since "$2" | dmesg_bad)
 	else
-		bad=$(dmesg | grep -E "$KTAP_DMESG_BAD" | grep -vE "$KTAP_DMESG_OK")
+		bad=$(dmesg | dmesg_bad)
 	fi
 	if [ -z "$bad" ]; then
 		ktap_ok "$1"
