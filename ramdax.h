@@ -34,7 +34,7 @@ struct ramdax_dimm {
 };
 
 int ramdax_label_cmd(void *area, unsigned int cmd, void *buf,
-		     unsigned int buf_len);
+		     unsigned int buf_len, int *cmd_rc);
 int ramdax_ctl(struct nvdimm_bus_descriptor *nd_desc, struct nvdimm *nvdimm,
 	       unsigned int cmd, void *buf, unsigned int buf_len, int *cmd_rc);
 

@@ -73,27 +73,31 @@ static void ramdax_expect_area(struct kunit *test, struct ramdax_test *t)
 	KUNIT_EXPECT_MEMEQ(test, t->area, t->expect, RAMDAX_LABEL_SIZE);
 }
 
-/* A transfer of @length bytes at @offset, given its exact buffer. */
+/*
+ * A transfer of @length bytes at @offset, given its exact buffer: a
+ * well-formed envelope, so the call succeeds; a range outside the area is
+ * refused with status 3 and *cmd_rc -EINVAL, as nfit reports it.
+ */
 struct ramdax_range_case {
 	const char *name;
 	u32 offset;
 	u32 length;
-	int rc;
+	bool refused;
 };
 
 static const struct ramdax_range_case ramdax_range_cases[] = {
-	{ "zero length at the start", 0, 0, 0 },
-	{ "zero length at the end", RAMDAX_LABEL_SIZE, 0, 0 },
-	{ "zero length past the end", RAMDAX_LABEL_SIZE + 1, 0, -EINVAL },
-	{ "first byte", 0, 1, 0 },
-	{ "last byte", RAMDAX_LABEL_SIZE - 1, 1, 0 },
-	{ "whole area", 0, RAMDAX_LABEL_SIZE, 0 },
-	{ "one past the end", RAMDAX_LABEL_SIZE - 1, 2, -EINVAL },
-	{ "starting at the end", RAMDAX_LABEL_SIZE, 1, -EINVAL },
-	{ "longer than the area", 0, RAMDAX_LABEL_SIZE + 1, -EINVAL },
-	{ "offset + length wraps to 0", U32_MAX, 1, -EINVAL },
-	{ "offset + length wraps past 0", U32_MAX - 1, 4, -EINVAL },
-	{ "offset + length wraps into the area", U32_MAX - 15, 32, -EINVAL },
+	{ "zero length at the start", 0, 0, false },
+	{ "zero length at the end", RAMDAX_LABEL_SIZE, 0, false },
+	{ "zero length past the end", RAMDAX_LABEL_SIZE + 1, 0, true },
+	{ "first byte", 0, 1, false },
+	{ "last byte", RAMDAX_LABEL_SIZE - 1, 1, false },
+	{ "whole area", 0, RAMDAX_LABEL_SIZE, false },
+	{ "one past the end", RAMDAX_LABEL_SIZE - 1, 2, true },
+	{ "starting at the end", RAMDAX_LABEL_SIZE, 1, true },
+	{ "longer than the area", 0, RAMDAX_LABEL_SIZE + 1, true },
+	{ "offset + length wraps to 0", U32_MAX, 1, true },
+	{ "offset + length wraps past 0", U32_MAX - 1, 4, true },
+	{ "offset + length wraps into the area", U32_MAX - 15, 32, true },
 };
 
 static void ramdax_range_desc(const struct ramdax_range_case *c, char *desc)
@@ -109,19 +113,22 @@ static void ramdax_get_config_data_range(struct kunit *test)
 	struct ramdax_test *t = test->priv;
 	struct nd_cmd_get_config_data_hdr *cmd = (void *)t->buf;
 	unsigned int len = sizeof(*cmd) + c->length;
+	int cmd_rc = 1;
 
 	cmd->in_offset = c->offset;
 	cmd->in_length = c->length;
 	KUNIT_ASSERT_LE(test, len, RAMDAX_TEST_BUF_SIZE);
 
 	KUNIT_EXPECT_EQ(test, ramdax_label_cmd(t->area, ND_CMD_GET_CONFIG_DATA,
-					       cmd, len), c->rc);
+					       cmd, len, &cmd_rc), 0);
 	ramdax_expect_area(test, t);
-	if (c->rc) {
+	if (c->refused) {
+		KUNIT_EXPECT_EQ(test, cmd_rc, -EINVAL);
 		KUNIT_EXPECT_EQ(test, cmd->status, RAMDAX_TEST_STATUS_EINVAL);
 		ramdax_expect_poison(test, t->buf, sizeof(*cmd));
 		return;
 	}
+	KUNIT_EXPECT_EQ(test, cmd_rc, 0);
 	KUNIT_EXPECT_EQ(test, cmd->status, 0);
 	KUNIT_EXPECT_MEMEQ(test, cmd->out_buf, t->area + c->offset, c->length);
 	ramdax_expect_poison(test, t->buf, len);
@@ -133,6 +140,7 @@ static void ramdax_set_config_data_range(struct kunit *test)
 	struct ramdax_test *t = test->priv;
 	struct nd_cmd_set_config_hdr *cmd = (void *)t->buf;
 	unsigned int len = sizeof(*cmd) + c->length + sizeof(u32);
+	int cmd_rc = 1;
 	u32 status;
 	size_t i;
 
@@ -141,50 +149,51 @@ static void ramdax_set_config_data_range(struct kunit *test)
 	KUNIT_ASSERT_LE(test, len, RAMDAX_TEST_BUF_SIZE);
 	for (i = 0; i < c->length; i++)
 		cmd->in_buf[i] = ~ramdax_test_pattern(i);
-	if (!c->rc)
+	if (!c->refused)
 		for (i = 0; i < c->length; i++)
 			t->expect[c->offset + i] = cmd->in_buf[i];
 
 	KUNIT_EXPECT_EQ(test, ramdax_label_cmd(t->area, ND_CMD_SET_CONFIG_DATA,
-					       cmd, len), c->rc);
+					       cmd, len, &cmd_rc), 0);
+	KUNIT_EXPECT_EQ(test, cmd_rc, c->refused ? -EINVAL : 0);
 	ramdax_expect_area(test, t);
 	memcpy(&status, cmd->in_buf + c->length, sizeof(status));
-	KUNIT_EXPECT_EQ(test, status, c->rc ? RAMDAX_TEST_STATUS_EINVAL : 0U);
+	KUNIT_EXPECT_EQ(test, status,
+			c->refused ? RAMDAX_TEST_STATUS_EINVAL : 0U);
 	ramdax_expect_poison(test, t->buf, len);
 }
 
 /*
  * Buffers shorter than the header, or than header + in_length (+ the
- * status word for a write): refused before any byte is copied.  Where the
- * header fits, a read reports the refusal in its status; a write's status
- * word would lie past the end of the buffer and is not written.
+ * status word for a write): a malformed envelope, the caller's bug, fails
+ * with -EINVAL before any byte is copied, status word included.
  */
 static void ramdax_get_config_data_short(struct kunit *test)
 {
 	struct ramdax_test *t = test->priv;
 	struct nd_cmd_get_config_data_hdr *cmd = (void *)t->buf;
 	unsigned int len;
+	int cmd_rc;
 
 	cmd->in_offset = 0;
 	cmd->in_length = 0;
 	for (len = 0; len < sizeof(*cmd); len++)
 		KUNIT_EXPECT_EQ(test, ramdax_label_cmd(t->area,
 						       ND_CMD_GET_CONFIG_DATA,
-						       cmd, len), -EINVAL);
-	ramdax_expect_poison(test, t->buf, offsetof(typeof(*cmd), status));
+						       cmd, len, &cmd_rc),
+				-EINVAL);
 
 	cmd->in_length = 16;
 	KUNIT_EXPECT_EQ(test, ramdax_label_cmd(t->area, ND_CMD_GET_CONFIG_DATA,
-					       cmd, sizeof(*cmd) + 15), -EINVAL);
-	KUNIT_EXPECT_EQ(test, cmd->status, RAMDAX_TEST_STATUS_EINVAL);
-	ramdax_expect_poison(test, t->buf, sizeof(*cmd));
+					       cmd, sizeof(*cmd) + 15, &cmd_rc),
+			-EINVAL);
 
 	/* A length whose header + length overflows 32 bits. */
 	cmd->in_length = U32_MAX - 4;
 	KUNIT_EXPECT_EQ(test, ramdax_label_cmd(t->area, ND_CMD_GET_CONFIG_DATA,
-					       cmd, RAMDAX_TEST_BUF_SIZE), -EINVAL);
-	KUNIT_EXPECT_EQ(test, cmd->status, RAMDAX_TEST_STATUS_EINVAL);
-	ramdax_expect_poison(test, t->buf, sizeof(*cmd));
+					       cmd, RAMDAX_TEST_BUF_SIZE,
+					       &cmd_rc), -EINVAL);
+	ramdax_expect_poison(test, t->buf, offsetof(typeof(*cmd), status));
 	ramdax_expect_area(test, t);
 }
 
@@ -193,13 +202,15 @@ static void ramdax_set_config_data_short(struct kunit *test)
 	struct ramdax_test *t = test->priv;
 	struct nd_cmd_set_config_hdr *cmd = (void *)t->buf;
 	unsigned int len;
+	int cmd_rc;
 
 	cmd->in_offset = 0;
 	cmd->in_length = 0;
 	for (len = 0; len < sizeof(*cmd) + sizeof(u32); len++)
 		KUNIT_EXPECT_EQ(test, ramdax_label_cmd(t->area,
 						       ND_CMD_SET_CONFIG_DATA,
-						       cmd, len), -EINVAL);
+						       cmd, len, &cmd_rc),
+				-EINVAL);
 	ramdax_expect_poison(test, t->buf, sizeof(*cmd));
 
 	/* The data fits, the status word after it does not. */
@@ -208,13 +219,16 @@ static void ramdax_set_config_data_short(struct kunit *test)
 	     len++)
 		KUNIT_EXPECT_EQ(test, ramdax_label_cmd(t->area,
 						       ND_CMD_SET_CONFIG_DATA,
-						       cmd, len), -EINVAL);
+						       cmd, len, &cmd_rc),
+				-EINVAL);
 	/* Less data than in_length says. */
 	KUNIT_EXPECT_EQ(test, ramdax_label_cmd(t->area, ND_CMD_SET_CONFIG_DATA,
-					       cmd, sizeof(*cmd) + 15), -EINVAL);
+					       cmd, sizeof(*cmd) + 15, &cmd_rc),
+			-EINVAL);
 	cmd->in_length = U32_MAX - 4;
 	KUNIT_EXPECT_EQ(test, ramdax_label_cmd(t->area, ND_CMD_SET_CONFIG_DATA,
-					       cmd, RAMDAX_TEST_BUF_SIZE), -EINVAL);
+					       cmd, RAMDAX_TEST_BUF_SIZE,
+					       &cmd_rc), -EINVAL);
 	ramdax_expect_poison(test, t->buf, sizeof(*cmd));
 	ramdax_expect_area(test, t);
 }
@@ -224,15 +238,18 @@ static void ramdax_get_config_size(struct kunit *test)
 	struct ramdax_test *t = test->priv;
 	struct nd_cmd_get_config_size *cmd = (void *)t->buf;
 	unsigned int len;
+	int cmd_rc;
 
 	for (len = 0; len < sizeof(*cmd); len++)
 		KUNIT_EXPECT_EQ(test, ramdax_label_cmd(t->area,
 						       ND_CMD_GET_CONFIG_SIZE,
-						       cmd, len), -EINVAL);
+						       cmd, len, &cmd_rc),
+				-EINVAL);
 	ramdax_expect_poison(test, t->buf, 0);
 
 	KUNIT_EXPECT_EQ(test, ramdax_label_cmd(t->area, ND_CMD_GET_CONFIG_SIZE,
-					       cmd, sizeof(*cmd)), 0);
+					       cmd, sizeof(*cmd), &cmd_rc), 0);
+	KUNIT_EXPECT_EQ(test, cmd_rc, 0);
 	KUNIT_EXPECT_EQ(test, cmd->status, 0);
 	/* The size and place the kernel's own ramdax uses: 128 KiB. */
 	KUNIT_EXPECT_EQ(test, cmd->config_size, 131072);
@@ -252,16 +269,19 @@ static void ramdax_read_in_max_xfer_steps(struct kunit *test)
 	struct nd_cmd_get_config_size size;
 	struct nd_cmd_get_config_data_hdr *cmd = (void *)t->buf;
 	u32 offset, chunk;
+	int cmd_rc;
 
 	KUNIT_ASSERT_EQ(test, ramdax_label_cmd(t->area, ND_CMD_GET_CONFIG_SIZE,
-					       &size, sizeof(size)), 0);
+					       &size, sizeof(size), &cmd_rc), 0);
 	for (offset = 0; offset < size.config_size; offset += chunk) {
 		chunk = min(size.max_xfer, size.config_size - offset);
 		cmd->in_offset = offset;
 		cmd->in_length = chunk;
 		KUNIT_ASSERT_EQ(test,
 				ramdax_label_cmd(t->area, ND_CMD_GET_CONFIG_DATA,
-						 cmd, sizeof(*cmd) + chunk), 0);
+						 cmd, sizeof(*cmd) + chunk,
+						 &cmd_rc), 0);
+		KUNIT_ASSERT_EQ(test, cmd_rc, 0);
 		KUNIT_ASSERT_MEMEQ(test, cmd->out_buf, t->area + offset, chunk);
 	}
 }
@@ -276,12 +296,14 @@ static void ramdax_unknown_command(struct kunit *test)
 		ND_CMD_CALL + 1, 31, 255, UINT_MAX,
 	};
 	struct ramdax_test *t = test->priv;
+	int cmd_rc;
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(cmds); i++)
 		KUNIT_EXPECT_EQ_MSG(test, ramdax_label_cmd(t->area, cmds[i],
 							   t->buf,
-							   RAMDAX_TEST_BUF_SIZE),
+							   RAMDAX_TEST_BUF_SIZE,
+							   &cmd_rc),
 				    -ENOTTY, "command %u", cmds[i]);
 	ramdax_expect_poison(test, t->buf, 0);
 	ramdax_expect_area(test, t);

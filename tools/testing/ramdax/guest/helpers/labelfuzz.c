@@ -6,8 +6,11 @@
  *
  * The rule under test: a request is served iff in_offset + in_length lies
  * within the label area (computed without 32-bit wrap); anything else is
- * refused with an error and changes nothing.  Served reads must return the
- * bytes a full read returned.  --write also sends SET_CONFIG_DATA (the
+ * refused and changes nothing.  A refusal is what ndctl can see: the ioctl
+ * succeeds with the DSM status word 3 ("invalid input parameters", nfit's
+ * model), except past the ioctl layer's 4 MiB envelope limit, where the
+ * kernel fails the ioctl before the driver sees it.  Served reads must
+ * return the bytes a full read returned; refused reads return none.  --write also sends SET_CONFIG_DATA (the
  * region must be disabled, or the kernel answers EBUSY): each write puts back
  * the bytes already there, so the labels survive the run.
  *
@@ -36,17 +39,55 @@ static void fail(const char *what, uint32_t off, uint32_t len, const char *why)
 	failures++;
 }
 
+#define STATUS_EINVAL	3
+
+enum outcome { SERVED, REFUSED_STATUS, REFUSED_ERRNO };
+
 /* The reference rule, in 64-bit arithmetic so that nothing wraps. */
-static int in_range(uint32_t off, uint32_t len)
+static enum outcome expected(uint32_t off, uint32_t len, size_t envelope)
 {
-	return (uint64_t)off + len <= area;
+	if (envelope > IOCTL_MAX_BUF)
+		return REFUSED_ERRNO;
+	return (uint64_t)off + len <= area ? SERVED : REFUSED_STATUS;
+}
+
+/* Checks a refused request's ioctl result and status word. */
+static void check_refused(const char *what, uint32_t off, uint32_t len,
+			  enum outcome want, int rc, uint32_t status)
+{
+	char why[64];
+
+	if (want == REFUSED_ERRNO) {
+		if (!rc)
+			fail(what, off, len, "served past the ioctl size limit");
+		else
+			refused++;
+	} else if (rc) {
+		snprintf(why, sizeof(why), "ioctl failed (%s): no status word reaches ndctl",
+			 strerror(errno));
+		fail(what, off, len, why);
+	} else if (status != STATUS_EINVAL) {
+		snprintf(why, sizeof(why), "out of range, but status %#x", status);
+		fail(what, off, len, why);
+	} else {
+		refused++;
+	}
+}
+
+static int all_zero(const uint8_t *p, size_t n)
+{
+	while (n--)
+		if (*p++)
+			return 0;
+	return 1;
 }
 
 static void do_read(uint32_t off, uint32_t len)
 {
 	size_t sz = sizeof(struct nd_cmd_get_config_data_hdr) + (size_t)len;
 	struct nd_cmd_get_config_data_hdr *cmd;
-	int rc, want = in_range(off, len);
+	enum outcome want = expected(off, len, sz);
+	int rc;
 
 	/* Past 4 MiB the ioctl layer refuses before the driver sees it. */
 	if (sz > IOCTL_MAX_BUF)
@@ -58,18 +99,19 @@ static void do_read(uint32_t off, uint32_t len)
 	cmd->in_length = len;
 	cmd->status = 0xdeadbeef;
 	rc = ioctl(fd, ND_IOCTL_GET_CONFIG_DATA, cmd);
-	if (want && rc) {
+	if (want != SERVED) {
+		check_refused("read", off, len, want, rc, cmd->status);
+		if (want == REFUSED_STATUS && !rc &&
+		    !all_zero(cmd->out_buf, sz - sizeof(*cmd)))
+			fail("read", off, len, "refused, but bytes were copied");
+	} else if (rc) {
 		fail("read", off, len, strerror(errno));
-	} else if (!want && !rc) {
-		fail("read", off, len, "out of range but served");
-	} else if (want) {
+	} else {
 		served++;
 		if (cmd->status != 0)
 			fail("read", off, len, "status word not cleared");
 		else if (memcmp(cmd->out_buf, snapshot + off, len))
 			fail("read", off, len, "data differs from full read");
-	} else {
-		refused++;
 	}
 	free(cmd);
 }
@@ -78,8 +120,9 @@ static void do_write(uint32_t off, uint32_t len)
 {
 	size_t sz = sizeof(struct nd_cmd_set_config_hdr) + (size_t)len + 4;
 	struct nd_cmd_set_config_hdr *cmd;
-	int rc, want = in_range(off, len);
-	uint32_t status;
+	enum outcome want = expected(off, len, sz);
+	uint32_t status = 0xdeadbeef;
+	int rc;
 
 	if (sz > IOCTL_MAX_BUF)
 		sz = sizeof(*cmd) + 4;
@@ -88,24 +131,23 @@ static void do_write(uint32_t off, uint32_t len)
 		exit(2);
 	cmd->in_offset = off;
 	cmd->in_length = len;
-	if (want)
+	if (want == SERVED)
 		memcpy(cmd->in_buf, snapshot + off, len);
-	else if (sz >= sizeof(*cmd) + (size_t)len + 4)
+	else if (want == REFUSED_STATUS)
 		memset(cmd->in_buf, 0xa5, len);
-	if (sz >= sizeof(*cmd) + (size_t)len + 4)
-		memcpy(cmd->in_buf + len, &(uint32_t){ 0xdeadbeef }, 4);
+	if (want != REFUSED_ERRNO)
+		memcpy(cmd->in_buf + len, &status, 4);
 	rc = ioctl(fd, ND_IOCTL_SET_CONFIG_DATA, cmd);
-	if (want && rc) {
-		fail("write", off, len, strerror(errno));
-	} else if (!want && !rc) {
-		fail("write", off, len, "out of range but served");
-	} else if (want) {
-		served++;
+	if (want != REFUSED_ERRNO)
 		memcpy(&status, cmd->in_buf + len, 4);
+	if (want != SERVED) {
+		check_refused("write", off, len, want, rc, status);
+	} else if (rc) {
+		fail("write", off, len, strerror(errno));
+	} else {
+		served++;
 		if (status != 0)
 			fail("write", off, len, "status word not cleared");
-	} else {
-		refused++;
 	}
 	free(cmd);
 }
