@@ -6,17 +6,17 @@
  * "memmap=nn!ss" range (E820 type 12) under the e820_pmem platform device, or
  * a "reg" entry of a device-tree pmem-region node.  Bound by an administrator
  * through driver_override, ramdax registers one nvdimm bus per device, one
- * DIMM per carveout whose last 128 KiB hold namespace labels, and one pmem
- * region per DIMM covering the rest.  Namespaces can then be created,
- * resized and destroyed at run time like on any labeled NVDIMM.
+ * DIMM per carveout whose last 128 KiB hold namespace labels, and one region
+ * per DIMM covering the rest.  Namespaces can then be created, resized and
+ * destroyed at run time like on any labeled NVDIMM.
  */
 #include <linux/blkdev.h>
 #include <linux/device.h>
 #include <linux/io.h>
-#include <linux/kernel.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/numa.h>
+#include <linux/of.h>
 #include <linux/overflow.h>
 #include <linux/platform_device.h>
 #include <linux/sched.h>
@@ -39,10 +39,13 @@ struct ramdax {
 	struct nvdimm_bus_descriptor nd_desc;
 	struct nvdimm_bus *bus;
 	struct nd_interleave_set nd_set;
+	bool is_volatile;		/* device-tree "volatile" */
+	unsigned int nr_ranges;		/* room in dimms[] */
 	unsigned int nr_dimms;
 	struct ramdax_dimm dimms[];
 };
 
+/* Physical addresses: root only, as libnvdimm shows its own. */
 static ssize_t id_show(struct device *dev, struct device_attribute *attr,
 		       char *buf)
 {
@@ -50,7 +53,7 @@ static ssize_t id_show(struct device *dev, struct device_attribute *attr,
 
 	return sysfs_emit(buf, "%s\n", dimm->id);
 }
-static DEVICE_ATTR_RO(id);
+static DEVICE_ATTR_ADMIN_RO(id);
 
 static struct attribute *ramdax_dimm_attrs[] = {
 	&dev_attr_id.attr,
@@ -66,6 +69,16 @@ static const struct attribute_group *ramdax_dimm_groups[] = {
 	&ramdax_dimm_group,
 	NULL,
 };
+
+/*
+ * A driver_override can name any platform device, but only these two
+ * describe RAM: anything else has registers behind its resources.
+ */
+static bool ramdax_is_carveout(struct platform_device *pdev)
+{
+	return !strcmp(pdev->name, "e820_pmem") ||
+	       of_device_is_compatible(pdev->dev.of_node, "pmem-region");
+}
 
 /*
  * A device-tree pmem-region lists its carveouts as its own resources; the
@@ -99,6 +112,20 @@ static int ramdax_count_range(struct resource *res, void *arg)
 	return 0;
 }
 
+static int ramdax_found_ram(struct resource *res, void *arg)
+{
+	*(struct resource *)arg = *res;
+	return 1;
+}
+
+/* Is any of @res System RAM (the first such range in @ram)? */
+static bool ramdax_find_ram(struct resource *res, struct resource *ram)
+{
+	return walk_iomem_res_desc(IORES_DESC_NONE, IORESOURCE_SYSTEM_RAM,
+				   res->start, res->end, ram,
+				   ramdax_found_ram) > 0;
+}
+
 /*
  * Refuse what cannot work, warn about what limits the modes.  A refused
  * range is left alone entirely; the others are still registered.
@@ -106,6 +133,7 @@ static int ramdax_count_range(struct resource *res, void *arg)
 static bool ramdax_range_usable(struct device *dev, struct resource *res)
 {
 	resource_size_t size = resource_size(res);
+	struct resource ram;
 
 	if (!PAGE_ALIGNED(res->start) || !PAGE_ALIGNED(size)) {
 		dev_err(dev, "%pR: not page aligned, range ignored\n", res);
@@ -117,6 +145,12 @@ static bool ramdax_range_usable(struct device *dev, struct resource *res)
 			RAMDAX_MIN_CAPACITY / SZ_1M);
 		return false;
 	}
+	/* A device tree can describe RAM the kernel uses; kmem may hold it. */
+	if (ramdax_find_ram(res, &ram)) {
+		dev_err(dev, "%pR: %pR is system RAM, range ignored\n", res,
+			&ram);
+		return false;
+	}
 	if (!IS_ALIGNED(res->start, SZ_2M))
 		dev_warn(dev, "%pR: start not 2 MiB aligned, fsdax and devdax namespaces will not work\n",
 			 res);
@@ -126,16 +160,32 @@ static bool ramdax_range_usable(struct device *dev, struct resource *res)
 static int ramdax_add_range(struct resource *res, void *arg)
 {
 	struct ramdax *rd = arg;
-	struct ramdax_dimm *dimm = &rd->dimms[rd->nr_dimms];
+	struct ramdax_dimm *dimm, *prev;
 	resource_size_t label_start;
 
+	if (rd->nr_dimms == rd->nr_ranges) {
+		dev_err(rd->dev, "%pR: more ranges than a moment ago, try again\n",
+			res);
+		return -EAGAIN;
+	}
 	if (!ramdax_range_usable(rd->dev, res))
 		return 0;
 
+	/*
+	 * The E820 code splits overlapping memmap= ranges at every boundary
+	 * and never merges persistent-memory ranges: say where the admin
+	 * may have meant one carveout.
+	 */
+	prev = rd->nr_dimms ? &rd->dimms[rd->nr_dimms - 1] : NULL;
+	if (prev && res->desc == IORES_DESC_PERSISTENT_MEMORY_LEGACY &&
+	    prev->res.end + 1 == res->start)
+		dev_info(rd->dev, "%pR and %pR are adjacent: two DIMMs (overlapping memmap= ranges are split this way)\n",
+			 &prev->res, res);
+
+	dimm = &rd->dimms[rd->nr_dimms];
 	dimm->res.start = res->start;
 	dimm->res.end = res->end;
 	dimm->res.flags = IORESOURCE_MEM;
-	dimm->res.name = "ramdax";
 	label_start = res->end + 1 - RAMDAX_LABEL_SIZE;
 	/*
 	 * NULL means busy or out of memory, which cannot be told apart: either
@@ -182,31 +232,42 @@ static int ramdax_register_region(struct ramdax *rd, struct ramdax_dimm *dimm)
 		.size = capacity,
 	};
 	/* The region spans exactly the mapped capacity, never the labels. */
-	struct resource res = DEFINE_RES_MEM_NAMED(dimm->res.start, capacity,
-						   "ramdax");
-	int nid = phys_to_target_node(res.start);
+	struct resource res = DEFINE_RES_MEM(dimm->res.start, capacity);
 	struct nd_region_desc ndr_desc = {
 		.res = &res,
 		.mapping = &mapping,
 		.num_mappings = 1,
 		.nd_set = &rd->nd_set,
 		.provider_data = dimm,
-		.numa_node = numa_map_to_online_node(nid),
-		.target_node = nid,
 	};
 	struct nd_region *region;
+	int nid;
+
+	/*
+	 * A device-tree node says its node (numa-node-id); a memmap= range
+	 * has only its address, which the firmware's NUMA tables place.
+	 */
+	nid = dev_to_node(rd->dev);
+	if (nid == NUMA_NO_NODE)
+		nid = phys_to_target_node(res.start);
+	ndr_desc.numa_node = numa_map_to_online_node(nid);
+	ndr_desc.target_node = nid;
 
 	/*
 	 * No ND_REGION_PAGEMAP, as in the in-kernel driver: a raw namespace
 	 * stays raw (no struct pages, listed as "raw" by either driver) and
 	 * works on a carveout of any page-aligned start; fsdax and devdax
 	 * get their struct pages from their own info blocks.
-	 *
+	 */
+	if (rd->is_volatile)
+		region = nvdimm_volatile_region_create(rd->bus, &ndr_desc);
+	else
+		region = nvdimm_pmem_region_create(rd->bus, &ndr_desc);
+	/*
 	 * The region is added to the bus asynchronously, and the core does
 	 * not check that naming it succeeded: a region without a name never
 	 * appears.  Fail the bind rather than come up without it.
 	 */
-	region = nvdimm_pmem_region_create(rd->bus, &ndr_desc);
 	if (!region || !dev_name(nd_region_dev(region))) {
 		dev_err(rd->dev, "%pR: region registration failed\n",
 			&dimm->res);
@@ -285,6 +346,11 @@ static int ramdax_probe(struct platform_device *pdev)
 	struct ramdax *rd;
 	int rc;
 
+	if (!ramdax_is_carveout(pdev)) {
+		dev_err(dev, "not e820_pmem or a pmem-region node, refusing to bind\n");
+		return -ENODEV;
+	}
+
 	ramdax_walk_ranges(pdev, ramdax_count_range, &nr_ranges);
 	if (!nr_ranges) {
 		dev_err(dev, "no memory ranges to manage\n");
@@ -295,6 +361,8 @@ static int ramdax_probe(struct platform_device *pdev)
 	if (!rd)
 		return -ENOMEM;
 	rd->dev = dev;
+	rd->nr_ranges = nr_ranges;
+	rd->is_volatile = of_property_read_bool(dev->of_node, "volatile");
 
 	rc = ramdax_walk_ranges(pdev, ramdax_add_range, rd);
 	if (rc)
@@ -332,7 +400,6 @@ static int ramdax_probe(struct platform_device *pdev)
 		if (rc)
 			return rc;
 	}
-
 	/* A region probe needs its DIMM's labels read: wait for the DIMMs. */
 	rc = nvdimm_bus_check_dimm_count(rd->bus, rd->nr_dimms);
 	if (rc)
