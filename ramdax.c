@@ -263,15 +263,62 @@ static int ramdax_register_region(struct ramdax *rd, struct ramdax_dimm *dimm)
 		region = nvdimm_volatile_region_create(rd->bus, &ndr_desc);
 	else
 		region = nvdimm_pmem_region_create(rd->bus, &ndr_desc);
-	/*
-	 * The region is added to the bus asynchronously, and the core does
-	 * not check that naming it succeeded: a region without a name never
-	 * appears.  Fail the bind rather than come up without it.
-	 */
-	if (!region || !dev_name(nd_region_dev(region))) {
+	if (!region) {
 		dev_err(rd->dev, "%pR: region registration failed\n",
 			&dimm->res);
-		return -ENXIO;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+struct ramdax_attach {
+	struct ramdax *rd;
+	unsigned int found;
+};
+
+static int ramdax_attach_one(struct device *dev, void *data)
+{
+	struct ramdax_attach *at = data;
+
+	/* The bus's ndctl control device has a class and no driver. */
+	if (dev->class)
+		return 0;
+	at->found++;
+	if (device_attach(dev) > 0)
+		return 0;
+	dev_err(at->rd->dev, "%s did not bind to its libnvdimm driver\n",
+		dev_name(dev));
+	return -ENXIO;
+}
+
+/*
+ * libnvdimm adds DIMMs and regions to the bus asynchronously and does not
+ * tell the provider whether that worked (a device whose device_add() fails
+ * is freed behind its back); with driver_async_probe= the driver core also
+ * binds them later.  So wait for the additions, count what the bus holds
+ * and bind each device now: a bind returns with every DIMM probed (its
+ * labels read) and every region probed (its namespaces found), in any
+ * probe mode, or fails.
+ */
+static int ramdax_attach_children(struct ramdax *rd, unsigned int want)
+{
+	struct ramdax_attach at = { .rd = rd };
+	int rc;
+
+	/* Waits for every addition to the bus, then counts the DIMMs. */
+	rc = nvdimm_bus_check_dimm_count(rd->bus, rd->nr_dimms);
+	if (rc) {
+		dev_err(rd->dev, "not every DIMM was registered\n");
+		return rc;
+	}
+	rc = device_for_each_child(to_nvdimm_bus_dev(rd->bus), &at,
+				   ramdax_attach_one);
+	if (rc)
+		return rc;
+	if (at.found != want) {
+		dev_err(rd->dev, "%u of %u DIMMs and regions were registered\n",
+			at.found, want);
+		return -ENOMEM;
 	}
 	return 0;
 }
@@ -342,6 +389,7 @@ static void ramdax_unregister_bus(void *data)
 static int ramdax_probe(struct platform_device *pdev)
 {
 	struct device *dev = &pdev->dev;
+	struct device *bus_dev;
 	unsigned int nr_ranges = 0, i;
 	struct ramdax *rd;
 	int rc;
@@ -384,15 +432,14 @@ static int ramdax_probe(struct platform_device *pdev)
 	if (rc)
 		return rc;
 	/*
-	 * The nd_bus driver binds the new bus synchronously, and a bus whose
-	 * binding failed (out of memory) is still registered, but nothing
-	 * would ever unregister the DIMMs, regions and namespaces put under
-	 * it: they would outlive the unbind, holding their memory ranges.
+	 * Only the nd_bus driver unregisters what is put under the bus: bind
+	 * it now, whatever the probe mode, or nothing would tear down the
+	 * DIMMs and regions.
 	 */
-	if (!to_nvdimm_bus_dev(rd->bus)->driver) {
-		dev_err(dev, "%s did not bind to nd_bus\n",
-			dev_name(to_nvdimm_bus_dev(rd->bus)));
-		return -ENOMEM;
+	bus_dev = to_nvdimm_bus_dev(rd->bus);
+	if (device_attach(bus_dev) <= 0) {
+		dev_err(dev, "%s did not bind to nd_bus\n", dev_name(bus_dev));
+		return -ENXIO;
 	}
 
 	for (i = 0; i < rd->nr_dimms; i++) {
@@ -400,8 +447,8 @@ static int ramdax_probe(struct platform_device *pdev)
 		if (rc)
 			return rc;
 	}
-	/* A region probe needs its DIMM's labels read: wait for the DIMMs. */
-	rc = nvdimm_bus_check_dimm_count(rd->bus, rd->nr_dimms);
+	/* A region probe reads its DIMM's labels: DIMMs first. */
+	rc = ramdax_attach_children(rd, rd->nr_dimms);
 	if (rc)
 		return rc;
 
@@ -410,7 +457,7 @@ static int ramdax_probe(struct platform_device *pdev)
 		if (rc)
 			return rc;
 	}
-	return 0;
+	return ramdax_attach_children(rd, 2 * rd->nr_dimms);
 }
 
 /* No id_table, no of_match_table: ramdax binds only through driver_override. */
