@@ -13,6 +13,8 @@
 #include <linux/blkdev.h>
 #include <linux/device.h>
 #include <linux/io.h>
+#include <linux/list.h>
+#include <linux/memory.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/numa.h>
@@ -34,11 +36,16 @@
  */
 #define RAMDAX_COOKIE		0xcafebeefcafebeefULL
 
+/* Room for what an unbind waits for: a disk name or a memory range. */
+#define RAMDAX_BUSY_LEN		64
+
 struct ramdax {
 	struct device *dev;
 	struct nvdimm_bus_descriptor nd_desc;
 	struct nvdimm_bus *bus;
 	struct nd_interleave_set nd_set;
+	struct notifier_block memory_nb;
+	bool bound;			/* probe succeeded */
 	bool is_volatile;		/* device-tree "volatile" */
 	unsigned int nr_ranges;		/* room in dimms[] */
 	unsigned int nr_dimms;
@@ -323,50 +330,154 @@ static int ramdax_attach_children(struct ramdax *rd, unsigned int want)
 	return 0;
 }
 
-/*
- * Whole disks only: opening a partition opens its disk too.  block_class and
- * disk_type are not exported, hence the names.
- */
-static bool ramdax_disk_in_use(struct device *dev)
+/* Whole disks only: opening a partition opens its disk too. */
+static bool ramdax_is_disk(struct device *dev)
 {
 	return dev->class && !strcmp(dev->class->name, "block") &&
-	       dev->type && !strcmp(dev->type->name, "disk") &&
-	       disk_openers(dev_to_disk(dev));
+	       dev->type && !strcmp(dev->type->name, "disk");
 }
 
-/* Room for the name of the disk or dax device an unbind waits for. */
-#define RAMDAX_BUSY_NAME_LEN	32
+/* A disk an unbind holds claimed, so that nothing can mount it. */
+struct ramdax_claim {
+	struct list_head list;
+	struct device *disk_dev;	/* referenced: keeps part0 alive */
+};
 
-static int ramdax_find_busy(struct device *dev, void *busy)
+struct ramdax_fence {
+	struct ramdax *rd;
+	struct list_head claims;
+	char busy[RAMDAX_BUSY_LEN];
+};
+
+/*
+ * Claim the disk the way a mount or an exclusive open does: while the claim
+ * is pending, those wait for it, and fail once the disk is gone.  A disk
+ * already claimed (mounted), or open at all, is in use.
+ */
+static int ramdax_claim_disks(struct device *dev, void *data)
 {
-	struct device_driver *drv = READ_ONCE(dev->driver);
+	struct ramdax_fence *fence = data;
+	struct ramdax_claim *claim;
+	struct gendisk *disk;
+	unsigned int openers;
 
-	if (ramdax_disk_in_use(dev) || (drv && !strcmp(drv->name, "kmem"))) {
-		strscpy(busy, dev_name(dev), RAMDAX_BUSY_NAME_LEN);
-		return 1;
+	if (!ramdax_is_disk(dev))
+		return device_for_each_child(dev, data, ramdax_claim_disks);
+
+	disk = dev_to_disk(dev);
+	claim = kmalloc(sizeof(*claim), GFP_KERNEL);
+	if (!claim)
+		return -ENOMEM;
+	if (ramdax_prepare_to_claim(disk->part0, fence->rd)) {
+		kfree(claim);
+		strscpy(fence->busy, dev_name(dev), RAMDAX_BUSY_LEN);
+		return -EBUSY;
 	}
-	return device_for_each_child(dev, busy, ramdax_find_busy);
+	claim->disk_dev = get_device(dev);
+	list_add(&claim->list, &fence->claims);
+
+	mutex_lock(&disk->open_mutex);
+	openers = disk_openers(disk);
+	mutex_unlock(&disk->open_mutex);
+	if (openers) {
+		strscpy(fence->busy, dev_name(dev), RAMDAX_BUSY_LEN);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+static void ramdax_release_claims(struct ramdax_fence *fence)
+{
+	struct ramdax_claim *claim, *next;
+
+	list_for_each_entry_safe(claim, next, &fence->claims, list) {
+		bd_abort_claiming(dev_to_disk(claim->disk_dev)->part0,
+				  fence->rd);
+		put_device(claim->disk_dev);
+		list_del(&claim->list);
+		kfree(claim);
+	}
+}
+
+/*
+ * kmem (devdax as system RAM) hot-adds the memory as System RAM, nested
+ * below the carveout in the iomem tree: region_intersects() does not look
+ * that deep on every supported kernel.
+ */
+static bool ramdax_holds_ram(struct ramdax *rd, char *busy)
+{
+	struct resource ram;
+	unsigned int i;
+
+	for (i = 0; i < rd->nr_dimms; i++) {
+		if (ramdax_find_ram(&rd->dimms[i].res, &ram)) {
+			snprintf(busy, RAMDAX_BUSY_LEN, "system RAM %pR", &ram);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* While an unbind tears the carveouts down, none of them goes online. */
+static int ramdax_memory_notify(struct notifier_block *nb,
+				unsigned long action, void *arg)
+{
+	struct ramdax *rd = container_of(nb, struct ramdax, memory_nb);
+	struct memory_notify *mn = arg;
+	u64 start = PFN_PHYS(mn->start_pfn);
+	u64 end = PFN_PHYS(mn->start_pfn + mn->nr_pages) - 1;
+	unsigned int i;
+
+	if (action != MEM_GOING_ONLINE)
+		return NOTIFY_DONE;
+	for (i = 0; i < rd->nr_dimms; i++) {
+		if (start > rd->dimms[i].res.end || end < rd->dimms[i].res.start)
+			continue;
+		dev_warn(rd->dev, "%pR: unbinding, memory not onlined\n",
+			 &rd->dimms[i].res);
+		return notifier_from_errno(-EBUSY);
+	}
+	return NOTIFY_OK;
 }
 
 /*
  * When its bus goes away libnvdimm tears namespaces down under whoever uses
- * them, and a mounted DAX filesystem does not survive that: ext4 oopses at
- * the next umount, xfs never lets the teardown finish.  An unbind cannot be
- * refused, so it waits until no disk of the bus is open and no dax device is
- * system RAM, saying once what it waits for.  TASK_IDLE: a long wait is the
- * administrator's choice, not a hung task.
+ * them, and a mounted DAX filesystem does not survive that (ext4 oopses at
+ * the next umount, xfs never lets the teardown finish), nor does memory
+ * onlined as system RAM, which kmem can no longer remove.  An unbind cannot
+ * be refused, so it waits until nothing uses the bus, saying once what it
+ * waits for.  Checking and tearing down are not atomic, so new users are
+ * fenced first: no memory of the carveouts goes online, and every disk is
+ * claimed (a mount started meanwhile waits, then fails on the gone disk);
+ * a plain open after the check gets I/O errors, as on any unplug.
+ * Returns with the claims to release once the bus is gone.
+ *
+ * A failed bind has no users but what an automounter raced in: it does not
+ * wait for them.  TASK_IDLE: a long wait is the administrator's choice, not
+ * a hung task.
  */
-static void ramdax_wait_unused(struct ramdax *rd)
+static void ramdax_quiesce(struct ramdax *rd, struct ramdax_fence *fence)
 {
 	struct device *bus_dev = to_nvdimm_bus_dev(rd->bus);
-	char busy[RAMDAX_BUSY_NAME_LEN];
 	bool warned = false;
+	int rc;
 
-	while (device_for_each_child(bus_dev, busy, ramdax_find_busy)) {
-		if (!warned)
-			dev_warn(rd->dev, "unbind waits until %s is no longer in use (unmount it, or take it offline as system RAM)\n",
-				 busy);
-		warned = true;
+	for (;;) {
+		rc = device_for_each_child(bus_dev, fence, ramdax_claim_disks);
+		if (!rc && !ramdax_holds_ram(rd, fence->busy))
+			break;
+		/* Out of memory for a claim: not a user, try again. */
+		if (rc != -ENOMEM && !rd->bound) {
+			dev_err(rd->dev, "bind failed: tearing down although %s is in use\n",
+				fence->busy);
+			break;
+		}
+		ramdax_release_claims(fence);
+		if (rc != -ENOMEM && !warned) {
+			dev_warn(rd->dev, "unbind waits until %s is no longer in use (unmount it, close it, or take it offline as system RAM)\n",
+				 fence->busy);
+			warned = true;
+		}
 		schedule_timeout_idle(HZ / 10);
 	}
 	if (warned)
@@ -376,9 +487,19 @@ static void ramdax_wait_unused(struct ramdax *rd)
 static void ramdax_unregister_bus(void *data)
 {
 	struct ramdax *rd = data;
+	struct ramdax_fence fence = {
+		.rd = rd,
+		.claims = LIST_HEAD_INIT(fence.claims),
+	};
+	bool fenced;
 
-	ramdax_wait_unused(rd);
+	rd->memory_nb.notifier_call = ramdax_memory_notify;
+	fenced = !register_memory_notifier(&rd->memory_nb);
+	ramdax_quiesce(rd, &fence);
 	nvdimm_bus_unregister(rd->bus);
+	ramdax_release_claims(&fence);
+	if (fenced)
+		unregister_memory_notifier(&rd->memory_nb);
 }
 
 /*
@@ -457,7 +578,11 @@ static int ramdax_probe(struct platform_device *pdev)
 		if (rc)
 			return rc;
 	}
-	return ramdax_attach_children(rd, 2 * rd->nr_dimms);
+	rc = ramdax_attach_children(rd, 2 * rd->nr_dimms);
+	if (rc)
+		return rc;
+	rd->bound = true;
+	return 0;
 }
 
 /* No id_table, no of_match_table: ramdax binds only through driver_override. */

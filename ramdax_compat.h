@@ -2,15 +2,19 @@
 /*
  * ramdax: the one place where supported kernels (6.1 to 7.x) differ.
  * Force-included by Kbuild into every object, so .c files never test a
- * kernel version.  Prefer probing for a feature over comparing versions:
- * Debian's 6.1 carries backports that a version check gets wrong.
- *
- * The driver is written to need nothing here: it has no platform remove
- * callback (whose type changed between 6.1, 6.12 and 7.2) because teardown
- * is devm-ordered, and it allocates with devm_kzalloc() rather than the 7.x
- * kzalloc_obj() helpers.
+ * kernel version; Kbuild probes the headers for each feature (Debian's 6.1
+ * carries backports that a version check would get wrong).
  */
 #ifndef __RAMDAX_COMPAT_H__
 #define __RAMDAX_COMPAT_H__
+
+/* Holder operations: only for claims that end in an open, not ours. */
+#ifdef RAMDAX_CLAIM_HAS_HOPS
+#define ramdax_prepare_to_claim(bdev, holder) \
+	bd_prepare_to_claim(bdev, holder, NULL)
+#else
+#define ramdax_prepare_to_claim(bdev, holder) \
+	bd_prepare_to_claim(bdev, holder)
+#endif
 
 #endif /* __RAMDAX_COMPAT_H__ */
