@@ -442,11 +442,10 @@ static int ramdax_memory_notify(struct notifier_block *nb,
 
 /*
  * When its bus goes away libnvdimm tears namespaces down under whoever uses
- * them, and a mounted DAX filesystem does not survive that (ext4 oopses at
- * the next umount, xfs never lets the teardown finish), nor does memory
- * onlined as system RAM, which kmem can no longer remove.  An unbind cannot
- * be refused, so it waits until nothing uses the bus, saying once what it
- * waits for.  Checking and tearing down are not atomic, so new users are
+ * them, and neither a mounted DAX filesystem survives that nor memory
+ * onlined as system RAM, which kmem can then no longer remove.  An unbind
+ * cannot be refused, so it waits until nothing uses the bus, saying once
+ * what it waits for.  Checking and tearing down are not atomic, so new users are
  * fenced first: no memory of the carveouts goes online, and every disk is
  * claimed (a mount started meanwhile waits, then fails on the gone disk);
  * a plain open after the check gets I/O errors, as on any unplug.
