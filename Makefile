@@ -10,6 +10,9 @@
 #   make dkms            register with DKMS and build for the kernel of KDIR
 #   make style           checkpatch --strict, W=1 and sparse on every target (root)
 #   make check           the test suite: every scenario on every target (root)
+#   make check-long      the scenarios too long for make check ("ramdax-check:
+#                        long": 100 unbinds racing users) on the x86 targets
+#                        and the debug kernel (root)
 #   make check-debug     KUnit, 1000 bind cycles under kmemleak, a failslab
 #                        sweep of probe and scenarios on a KASAN/kmemleak/
 #                        lockdep kernel with ramdax in tree (root; the first
@@ -54,7 +57,11 @@ check:
 check-debug:
 	RAMDAX_TARGETS=debug-7.2 tools/testing/ramdax/check.sh
 
+check-long:
+	RAMDAX_LONG=1 RAMDAX_TARGETS="$${RAMDAX_TARGETS:-bookworm-6.1 trixie-6.12 sid-7.2 debug-7.2}" \
+		tools/testing/ramdax/check.sh
+
 demo:
 	tools/testing/ramdax/run.sh
 
-.PHONY: all module clean install dkms style check check-debug demo
+.PHONY: all module clean install dkms style check check-debug check-long demo

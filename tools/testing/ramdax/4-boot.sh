@@ -20,6 +20,7 @@
 #   # ramdax-timeout: 600            seconds before the guest is killed (300)
 #   # ramdax-cmdline: foo=bar        more kernel command line
 #   # ramdax-check: no               not part of check.sh (run.sh's demo)
+#   # ramdax-check: long             only in make check-long (RAMDAX_LONG=1)
 #   # ramdax-ram-file: yes           guest RAM in a file that survives reboot:
 #       a scenario that calls ktap_reboot_same_ram is booted again on the same
 #       RAM with ramdax.phase=2 (see guest/lib/ktap.sh)

@@ -5,7 +5,10 @@
 # stdout; progress on stderr.  Exits non-zero on any failure.
 #
 # env: RAMDAX_TARGETS="sid-7.2"            targets to run (default: all)
-#      RAMDAX_SCENARIOS="documented-flow"  scenarios to run (default: all)
+#      RAMDAX_SCENARIOS="documented-flow"  scenarios to run (default: all
+#                                          but "ramdax-check: long" ones)
+#      RAMDAX_LONG=1                       the "ramdax-check: long" ones instead
+#                                          (make check-long)
 #      RAMDAX_DRIVER=upstream              test the kernel's ramdax.ko instead
 #      RAMDAX_CACHE=/var/cache/ramdax-test where roots and builds are kept
 #      RAMDAX_JOBS=2                       guests booted at once (default: nproc;
@@ -25,8 +28,12 @@ targets=${RAMDAX_TARGETS:-$(all_targets)}
 if [ -n "${RAMDAX_SCENARIOS:-}" ]; then
 	scenarios=$RAMDAX_SCENARIOS
 else
+	# "no": a demo or benchmark; "long": too long for a bare make check.
+	want=yes
+	[ "${RAMDAX_LONG:-0}" = 0 ] || want=long
 	scenarios=$(cd "$tt/scenarios" && for s in *; do
-		[ -x "$s" ] && [ "$(scenario_header "$s" check)" != no ] && echo "$s"
+		c=$(scenario_header "$s" check)
+		[ -x "$s" ] && [ "${c:-yes}" = "$want" ] && echo "$s"
 	done)
 fi
 for t in $targets; do [ -f "$tt/targets/$t" ] || die "unknown target $t (have: $(all_targets | xargs))"; done
