@@ -445,10 +445,10 @@ static int ramdax_memory_notify(struct notifier_block *nb,
  * them, and neither a mounted DAX filesystem survives that nor memory
  * onlined as system RAM, which kmem can then no longer remove.  An unbind
  * cannot be refused, so it waits until nothing uses the bus, saying once
- * what it waits for.  Checking and tearing down are not atomic, so new users are
- * fenced first: no memory of the carveouts goes online, and every disk is
- * claimed (a mount started meanwhile waits, then fails on the gone disk);
- * a plain open after the check gets I/O errors, as on any unplug.
+ * what it waits for.  Checking and tearing down are not atomic, so new
+ * users are fenced first: no memory of the carveouts goes online, and every
+ * disk is claimed (a mount started meanwhile waits, then fails on the gone
+ * disk); a plain open after the check gets I/O errors, as on any unplug.
  * Returns with the claims to release once the bus is gone.
  *
  * A failed bind has no users but what an automounter raced in: it does not
