@@ -365,7 +365,7 @@ static int ramdax_claim_disks(struct device *dev, void *data)
 		return device_for_each_child(dev, data, ramdax_claim_disks);
 
 	disk = dev_to_disk(dev);
-	claim = kmalloc(sizeof(*claim), GFP_KERNEL);
+	claim = kmalloc_obj(*claim, GFP_KERNEL);
 	if (!claim)
 		return -ENOMEM;
 	if (ramdax_prepare_to_claim(disk->part0, fence->rd)) {

@@ -8,6 +8,13 @@
 #ifndef __RAMDAX_COMPAT_H__
 #define __RAMDAX_COMPAT_H__
 
+#include <linux/slab.h>
+
+/* Typed allocation arrived after 6.1 (Debian's 6.12 has it backported). */
+#ifndef kmalloc_obj
+#define kmalloc_obj(var, gfp)	kmalloc(sizeof(var), gfp)
+#endif
+
 /* Holder operations: only for claims that end in an open, not ours. */
 #ifdef RAMDAX_CLAIM_HAS_HOPS
 #define ramdax_prepare_to_claim(bdev, holder) \
