@@ -185,8 +185,9 @@ ns_sysfs_destroy()
 #   ns_sysfs_identity         the same from sysfs, with shell builtins only
 #   ns_dev UUID               its /dev node (pmemN, pmemNs or daxN.M)
 #   ns_sum UUID               checksum of its first MiB (block namespaces)
-#   ns_create_data MODE SIZE [fs|raw]  create a namespace, put data on it
-#                             (fsdax: an ext4 file, or raw); prints its uuid
+#   ns_create_data MODE SIZE [fs|xfs|raw]  create a namespace, put data on
+#                             it (fsdax: a file on ext4 or xfs mounted -o dax,
+#                             or raw); prints its uuid
 #   ns_verify_data UUID       the data ns_create_data put there is intact
 #   mem_sample                "slab_objs slab_kb vmalloc_kb vmap_kb" now
 
@@ -255,9 +256,10 @@ ns_sum()
 # place it chooses (see kexec-keeps-namespaces).
 NS_STATE=${NS_STATE:-/tmp/ns-state}
 
-# ns_create_data MODE SIZE [fs|raw]: fsdax gets ext4 and a 1 MiB file (or,
-# with "raw", 1 MiB of random data on the block device itself), devdax a
-# daxio pattern over its first 2 MiB, sector and raw 1 MiB of random data.
+# ns_create_data MODE SIZE [fs|xfs|raw]: fsdax gets ext4 (or xfs: 300 MB at
+# least) and a 1 MiB file (or, with "raw", 1 MiB of random data on the block
+# device itself), devdax a daxio pattern over its first 2 MiB, sector and raw
+# 1 MiB of random data.  A filesystem must mount with DAX in effect.
 ns_create_data()
 {
 	local mode=$1 size=$2 kind=${3:-fs} ns uuid dev
@@ -272,9 +274,13 @@ ns_create_data()
 	[ "$mode" = fsdax ] || kind=raw
 	[ "$mode" != devdax ] || kind=dax
 	case $kind in
-	fs)
-		mkfs.ext4 -q -F -b 4096 "$dev" >&2 || return 1
-		mount -t ext4 -o dax "$dev" /mnt || return 1
+	fs|xfs)
+		if [ $kind = fs ]; then
+			mkfs.ext4 -q -F -b 4096 "$dev" >&2 || return 1
+		else
+			mkfs.xfs -q -f -m reflink=0 "$dev" >&2 || return 1
+		fi
+		ns_mount "$kind" "$dev" || return 1
 		dd if=/dev/urandom of=/mnt/data bs=1M count=1 2>/dev/null &&
 			(cd /mnt && sha256sum data > "$NS_STATE/$uuid.fs")
 		umount /mnt || return 1 ;;
@@ -288,6 +294,20 @@ ns_create_data()
 	echo "$uuid"
 }
 
+# ns_mount fs|xfs DEV: mount DEV on /mnt -o dax, and fail unless DAX is in
+# effect (ext4 drops the option with a message where the device has no DAX).
+ns_mount()
+{
+	local t=ext4
+
+	[ "$1" = fs ] || t=$1
+	mount -t $t -o dax "$2" /mnt || return 1
+	grep -q "^$2 /mnt $t .*dax" /proc/mounts && return 0
+	echo "ns_mount: $2 mounted without dax" >&2
+	umount /mnt
+	return 1
+}
+
 # The daxio seed of a namespace: from its uuid, so that data cannot pass
 # for another namespace's.
 ns_seed() { echo "$((0x$(echo "$1" | cut -c1-6)))"; }
@@ -299,8 +319,8 @@ ns_verify_data()
 	dev=$(ns_dev "$uuid") || { echo "ns_verify_data: no namespace $uuid" >&2; return 1; }
 	kind=$(cat "$NS_STATE/$uuid.kind") || return 1
 	case $kind in
-	fs)
-		mount -t ext4 -o dax "$dev" /mnt || return 1
+	fs|xfs)
+		ns_mount "$kind" "$dev" || return 1
 		(cd /mnt && sha256sum -c "$NS_STATE/$uuid.fs") >&2
 		rc=$?
 		umount /mnt || return 1
