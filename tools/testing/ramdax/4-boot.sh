@@ -12,8 +12,14 @@
 # The scenario file's header comments say what its guest needs:
 #   # ramdax-memmap: 1G!4G 256M!5G   carveouts (default 1G!4G)
 #   # ramdax-dt: 512M,256M 256M      device-tree carveouts (arm64): nodes
-#       separated by spaces, a node's reg entries by commas (default: one
-#       node with one reg entry per memmap range; see lib/dt.sh)
+#       separated by spaces, a node's reg entries by commas, flags after
+#       colons: 512M:volatile (volatile region), 512M:node1 (numa-node-id)
+#       (default: one node with one reg entry per memmap range; see lib/dt.sh)
+#   # ramdax-numa: 2                 two NUMA nodes, guest RAM split in
+#       halves, node 1 the upper (the top of RAM, where arm64's carveouts
+#       are; on q35 with the default 3G: 1.5G-2G and 4G-5G), vCPU 0 in node
+#       0, the others in node 1, a socket each; x86 gets an SRAT, arm64
+#       /memory and cpu nodes with numa-node-id
 #   # ramdax-arch: arm64             run only on these architectures
 #   # ramdax-mem: 3G                 guest RAM (default 3G; above 4G: mem - 2G)
 #   # ramdax-targets: sid-7.2        run only there, SKIP elsewhere
@@ -69,6 +75,7 @@ mem=$(scenario_header "$sfile" mem)
 timeout=$(scenario_header "$sfile" timeout)
 ramfile=$(scenario_header "$sfile" ram-file)
 extra=$(scenario_header "$sfile" cmdline)
+numa=$(scenario_header "$sfile" numa)
 mem=${mem:-3G} timeout=${timeout:-300}
 
 accel=tcg
@@ -92,11 +99,47 @@ fi
 cpu=
 [ "$accel" = tcg ] || cpu="-cpu host"
 
+# Guest RAM: by default -m alone (or one backend in a file); two NUMA nodes
+# are a memory backend each.  numa_args KIND: the -object/-numa arguments
+# with backends of KIND, ram or file (the device tree is dumped without
+# files).
+numa_args()
+{
+	local total half n size ncpu=${RAMDAX_SMP:-2} cpus backend
+
+	total=$(($(numfmt --from=iec "$mem") >> 20))
+	# Node 0 the lower half in whole 128 MiB memory blocks, node 1 the rest.
+	half=$((total / 2 / 128 * 128))
+	# vCPU 0 in node 0, the others in node 1 (none with one vCPU).
+	cpus=(,cpus=0 "")
+	[ "$ncpu" -lt 2 ] || cpus[1]=,cpus=1
+	[ "$ncpu" -lt 3 ] || cpus[1]=,cpus=1-$((ncpu - 1))
+	for n in 0 1; do
+		size=$half
+		[ $n = 0 ] || size=$((total - half))
+		backend="memory-backend-ram,id=ram$n,size=${size}M"
+		[ "$1" != file ] ||
+			backend="memory-backend-file,id=ram$n,size=${size}M,mem-path=$run/guest-ram.$n,share=on"
+		numa_ram+=(-object "$backend" -numa "node,nodeid=$n,memdev=ram$n${cpus[n]}")
+	done
+}
+# With NUMA nodes a vCPU a socket: vCPUs of one package (and one last-level
+# cache) in two nodes make x86's topology_sane() warn.
+smp=${RAMDAX_SMP:-2}
+[ -z "$numa" ] || smp="$smp,sockets=$smp"
+# For the device tree (arm64), dumped from a machine with the same nodes.
+numa_ram=()
+case $numa in
+'') ;;
+2) numa_args ram ;;
+*) die "$scenario: ramdax-numa: $numa: only 2 is supported" ;;
+esac
+
 # The machine, its console, where the carveouts come from, and
 # result_channel FILE setting $result to the QEMU arguments of the channel.
 case $TARGET_ARCH in
 amd64)
-	machine=(qemu-system-x86_64 -accel "$accel" $cpu -M q35 -smp "${RAMDAX_SMP:-2}")
+	machine=(qemu-system-x86_64 -accel "$accel" $cpu -M q35 -smp "$smp")
 	cmdline="console=ttyS0"
 	for m in ${memmap:-1G!4G}; do cmdline="$cmdline memmap=$m"; done
 	result_channel() { result=(-serial "file:$1"); }
@@ -105,9 +148,9 @@ arm64)
 	. "$RAMDAX_TT/lib/dt.sh"
 	# pauth-impdef: TCG's architected pointer authentication is slow.
 	machine=(qemu-system-aarch64 -accel tcg -M virt -cpu max,pauth-impdef=on
-		 -smp "${RAMDAX_SMP:-2}")
+		 -smp "$smp")
 	lowmem=$(dt_build "$(dt_layout "$memmap" "$dt")" "$mem" "$run/guest.dtb" \
-		"${machine[@]}" -m "$mem" -nodefaults -nographic)
+		"${machine[@]}" -m "$mem" "${numa_ram[@]}" -nodefaults -nographic)
 	machine+=(-dtb "$run/guest.dtb")
 	cmdline="console=ttyAMA0 mem=$lowmem ramdax.result=vport"
 	# virt has one UART: the result channel is a virtio serial port, whose
@@ -129,7 +172,11 @@ cmdline="$cmdline panic=-1 oops=panic panic_on_warn=0 ramdax.scenario=$scenario"
 [ -z "$extra" ] || cmdline="$cmdline $extra"
 
 ram=()
-if [ "$ramfile" = yes ]; then
+if [ -n "$numa" ]; then
+	numa_ram=()
+	if [ "$ramfile" = yes ]; then numa_args file; else numa_args ram; fi
+	ram=("${numa_ram[@]}")
+elif [ "$ramfile" = yes ]; then
 	ram=(-object "memory-backend-file,id=ram0,size=$mem,mem-path=$run/guest-ram,share=on"
 	     -machine memory-backend=ram0)
 fi
@@ -193,7 +240,7 @@ while :; do
 	fi
 	break
 done
-rm -f "$run/guest-ram"
+rm -f "$run/guest-ram" "$run"/guest-ram.?
 
 # One result and one console log, phases in order.
 for p in $(seq 1 $phase); do cat "$run/result.$p.log"; done > "$run/result.log"

@@ -8,6 +8,12 @@
 #   512M          one pmem-region node with one reg entry: a bus with a DIMM
 #   512M,256M     one node, two reg entries: one bus, two DIMMs
 #   512M 256M     two nodes: two buses (two platform devices), a DIMM each
+# A node's reg entries may be followed by flags, each after a colon:
+#   512M:volatile      the node has the "volatile" property (a volatile
+#                      region, as of_pmem makes of it)
+#   512M:node1         numa-node-id = <1> (any node number; with
+#                      "# ramdax-numa: 2" the carveouts lie in node 1's RAM)
+#   256M,256M:volatile:node1   both
 # Without that header the "# ramdax-memmap:" sizes make one node with a reg
 # entry each, which is what memmap= gives on x86: one e820_pmem device, one
 # bus, a DIMM a range.
@@ -39,11 +45,13 @@ dt_layout()
 dt_build()
 {
 	local layout=$1 mem=$2 out=$3 node reg size start end top ram_end nodes= first=
+	local flags props flag
 	shift 3
 
 	ram_end=$((DT_RAM_BASE + $(numfmt --from=iec "$mem")))
 	top=0
 	for node in $layout; do
+		node=${node%%:*}
 		for size in ${node//,/ }; do
 			top=$((top + ($(numfmt --from=iec "$size") + DT_ALIGN - 1) / DT_ALIGN * DT_ALIGN))
 		done
@@ -53,7 +61,20 @@ dt_build()
 		die "dt layout '$layout' leaves the kernel less than 512 MiB of $mem"
 	end=$start
 	for node in $layout; do
-		reg=
+		reg= props= flags=
+		[ "$node" = "${node#*:}" ] || flags=${node#*:}
+		node=${node%%:*}
+		for flag in ${flags//:/ }; do
+			case $flag in
+			volatile) props="$props\t\tvolatile;\n" ;;
+			node[0-9]*)
+				case ${flag#node} in *[!0-9]*)
+					die "dt layout '$layout': bad flag '$flag'" ;;
+				esac
+				props="$props\t\tnuma-node-id = <${flag#node}>;\n" ;;
+			*) die "dt layout '$layout': unknown flag '$flag' (volatile, nodeN)" ;;
+			esac
+		done
 		for size in ${node//,/ }; do
 			size=$(numfmt --from=iec "$size")
 			reg="$reg $(printf '0x%x 0x%x 0x%x 0x%x' $((end >> 32)) $((end & 0xffffffff)) \
@@ -61,7 +82,7 @@ dt_build()
 			[ -n "${first:-}" ] || first=$end
 			end=$((end + (size + DT_ALIGN - 1) / DT_ALIGN * DT_ALIGN))
 		done
-		nodes="$nodes$(printf '\tpmem@%x {\n\t\tcompatible = "pmem-region";\n\t\treg = <%s>;\n\t};\n' \
+		nodes="$nodes$(printf "\tpmem@%x {\n\t\tcompatible = \"pmem-region\";\n\t\treg = <%s>;\n$props\t};\n" \
 			"$first" "${reg# }")
 "
 		first=
