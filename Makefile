@@ -10,9 +10,9 @@
 #   make dkms            register with DKMS and build for the kernel of KDIR
 #   make style           checkpatch --strict, W=1 and sparse on every target (root)
 #   make check           the test suite: every scenario on every target (root)
-#   make check-long      the scenarios too long for make check ("ramdax-check:
-#                        long": 100 unbinds racing users) on the x86 targets
-#                        and the debug kernel (root)
+#   make check-long      the scenarios that do not fit make check's budget
+#                        ("ramdax-check: long": 100 unbinds racing users, async
+#                        probing, adjacent ranges, NUMA) on every target (root)
 #   make check-debug     KUnit, 1000 bind cycles under kmemleak, a failslab
 #                        sweep of probe and scenarios on a KASAN/kmemleak/
 #                        lockdep kernel with ramdax in tree (root; the first
@@ -58,7 +58,7 @@ check-debug:
 	RAMDAX_TARGETS=debug-7.2 tools/testing/ramdax/check.sh
 
 check-long:
-	RAMDAX_LONG=1 RAMDAX_TARGETS="$${RAMDAX_TARGETS:-bookworm-6.1 trixie-6.12 sid-7.2 debug-7.2}" \
+	RAMDAX_LONG=1 RAMDAX_TARGETS="$${RAMDAX_TARGETS:-bookworm-6.1 trixie-6.12 sid-7.2 sid-7.2-arm64 debug-7.2}" \
 		tools/testing/ramdax/check.sh
 
 demo:
