@@ -330,7 +330,10 @@ static int ramdax_attach_children(struct ramdax *rd, unsigned int want)
 	return 0;
 }
 
-/* Whole disks only: opening a partition opens its disk too. */
+/*
+ * Whole disks only: opening a partition opens its disk too.  block_class and
+ * disk_type are not exported, hence the names.
+ */
 static bool ramdax_is_disk(struct device *dev)
 {
 	return dev->class && !strcmp(dev->class->name, "block") &&
