@@ -594,7 +594,55 @@ static struct platform_driver ramdax_driver = {
 		.name = "ramdax",
 	},
 };
-module_platform_driver(ramdax_driver);
+
+/*
+ * A kernel with ramdax built in has no udev rule running before nd_e820 and
+ * of_pmem, so "nd_ramdax.claim=1" on its command line does what the packaged
+ * rule does for the module: it writes driver_override on every carveout
+ * device before the driver registers, and registering binds them.  Built in,
+ * ramdax is linked before nd_e820 and of_pmem, so its initcall runs first;
+ * as a module, whatever holds a device already keeps it.
+ */
+static bool claim;
+module_param(claim, bool, 0444);
+MODULE_PARM_DESC(claim, "bind every e820_pmem and pmem-region device that no driver holds (sets its driver_override)");
+
+static int ramdax_claim_one(struct device *dev, void *unused)
+{
+	struct platform_device *pdev = to_platform_device(dev);
+	bool bound;
+	int rc;
+
+	if (!ramdax_is_carveout(pdev))
+		return 0;
+	/* The override is written after: setting it takes this lock itself. */
+	device_lock(dev);
+	bound = dev->driver;
+	device_unlock(dev);
+	if (bound) {
+		dev_info(dev, "already bound to a driver, not claimed\n");
+		return 0;
+	}
+	rc = ramdax_set_override(pdev, ramdax_driver.driver.name);
+	if (rc)
+		dev_err(dev, "cannot claim: driver_override: %d\n", rc);
+	return 0;
+}
+
+static int __init ramdax_init(void)
+{
+	if (claim)
+		bus_for_each_dev(&platform_bus_type, NULL, NULL,
+				 ramdax_claim_one);
+	return platform_driver_register(&ramdax_driver);
+}
+module_init(ramdax_init);
+
+static void __exit ramdax_exit(void)
+{
+	platform_driver_unregister(&ramdax_driver);
+}
+module_exit(ramdax_exit);
 
 MODULE_ALIAS("ramdax");
 MODULE_DESCRIPTION("NVDIMM labels and namespaces on RAM carveouts");

@@ -24,4 +24,17 @@
 	bd_prepare_to_claim(bdev, holder)
 #endif
 
+/*
+ * driver_override moved from struct platform_device into struct device
+ * (7.2, backported to Debian's 6.12), set by a helper of its own.
+ */
+#ifdef RAMDAX_HAS_DEVICE_OVERRIDE
+#define ramdax_set_override(pdev, name) \
+	device_set_driver_override(&(pdev)->dev, name)
+#else
+#define ramdax_set_override(pdev, name) \
+	driver_set_override(&(pdev)->dev, &(pdev)->driver_override, name, \
+			    strlen(name))
+#endif
+
 #endif /* __RAMDAX_COMPAT_H__ */

@@ -40,8 +40,10 @@ if ! grep -qx 'source "drivers/nvdimm/ramdax/Kconfig"' "$nv/Kconfig"; then
 	[ -n "$last" ] || die "graft: no endif in $nv/Kconfig"
 	sed -i "${last}i source \"drivers/nvdimm/ramdax/Kconfig\"\\n" "$nv/Kconfig"
 fi
-grep -qx 'obj-$(CONFIG_RAMDAX) += ramdax/' "$nv/Makefile" ||
-	sed -i '/^obj-\$(CONFIG_OF_PMEM)/a obj-$(CONFIG_RAMDAX) += ramdax/' "$nv/Makefile"
+# Before nd_e820 and of_pmem: built in, ramdax's initcall then runs first
+# and nd_ramdax.claim=1 takes the carveouts before they can.
+sed -i '/^obj-\$(CONFIG_RAMDAX) += ramdax\/$/d' "$nv/Makefile"
+sed -i '/^obj-\$(CONFIG_X86_PMEM_LEGACY)/i obj-$(CONFIG_RAMDAX) += ramdax/' "$nv/Makefile"
 grep -qx 'obj-$(CONFIG_RAMDAX) += ramdax/' "$nv/Makefile" ||
 	die "graft: could not wire ramdax/ into $nv/Makefile"
 log "graft: $(ls "$nv/ramdax" | xargs) in $nv/ramdax"
