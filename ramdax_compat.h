@@ -8,7 +8,9 @@
 #ifndef __RAMDAX_COMPAT_H__
 #define __RAMDAX_COMPAT_H__
 
+#include <linux/platform_device.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 
 /* Typed allocation arrived after 6.1 (Debian's 6.12 has it backported). */
 #ifndef kmalloc_obj
@@ -32,9 +34,12 @@
 #define ramdax_set_override(pdev, name) \
 	device_set_driver_override(&(pdev)->dev, name)
 #else
-#define ramdax_set_override(pdev, name) \
-	driver_set_override(&(pdev)->dev, &(pdev)->driver_override, name, \
-			    strlen(name))
+static inline int ramdax_set_override(struct platform_device *pdev,
+				      const char *name)
+{
+	return driver_set_override(&pdev->dev, &pdev->driver_override, name,
+				   strlen(name));
+}
 #endif
 
 #endif /* __RAMDAX_COMPAT_H__ */
