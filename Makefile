@@ -8,6 +8,8 @@
 #                        alias ramdax to nd_ramdax (kernels >= 6.19 ship a
 #                        ramdax.ko that "modprobe ramdax" would pick first)
 #   make dkms            register with DKMS and build for the kernel of KDIR
+#   make deb             the Debian package ramdax-dkms (dpkg-buildpackage;
+#                        needs debhelper and dh-dkms), left in ..
 #   make style           checkpatch --strict, W=1 and sparse on every target (root)
 #   make check           the test suite: every scenario on every target (root)
 #   make check-long      the scenarios that do not fit make check's budget
@@ -48,6 +50,9 @@ dkms:
 	dkms install -m ramdax -v $(VERSION) -k $(KVER)
 	printf 'alias ramdax nd_ramdax\n' > $(MODPROBE_CONF)
 
+deb:
+	dpkg-buildpackage -us -uc -b
+
 style:
 	tools/testing/ramdax/style.sh
 
@@ -64,4 +69,4 @@ check-long:
 demo:
 	tools/testing/ramdax/run.sh
 
-.PHONY: all module clean install dkms style check check-debug check-long demo
+.PHONY: all module clean install dkms deb style check check-debug check-long demo
