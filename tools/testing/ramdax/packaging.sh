@@ -97,6 +97,11 @@ for target in $targets; do
 			cp "$(dirname "$deb")"/ramdax_* "$TARGET_ROOT/ramdax-pkg/"
 			t "lintian: no error or warning" sh -c "cd /ramdax-pkg &&
 				lintian --fail-on error,warning ramdax_*.changes"
+			in_root sh -c 'command -v udevadm' > /dev/null ||
+				in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+					--no-install-recommends udev > /dev/null 2>&1
+			cp "$RAMDAX_TOP"/debian/extra/*.rules "$TARGET_ROOT/ramdax-pkg/"
+			t "udevadm verify: the rules parse" sh -c "udevadm verify /ramdax-pkg/*.rules"
 		fi
 	fi
 	rm -rf "$TARGET_ROOT/ramdax-pkg"
