@@ -19,6 +19,9 @@
 #                        sweep of probe and scenarios on a KASAN/kmemleak/
 #                        lockdep kernel with ramdax in tree (root; the first
 #                        run builds that kernel)
+#   make check-image     the "ramdax-check: image" scenarios on whole Debian
+#                        systems (trixie 6.12, sid 7.2): package install,
+#                        boot-time binding, reboots, kexec under systemd (root)
 #   make demo            boot a guest and walk the documented flow (root)
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -66,7 +69,11 @@ check-long:
 	RAMDAX_LONG=1 RAMDAX_TARGETS="$${RAMDAX_TARGETS:-bookworm-6.1 trixie-6.12 sid-7.2 sid-7.2-arm64 debug-7.2}" \
 		tools/testing/ramdax/check.sh
 
+check-image:
+	RAMDAX_IMAGE=1 RAMDAX_TARGETS="$${RAMDAX_TARGETS:-trixie-6.12-image sid-7.2-image}" \
+		tools/testing/ramdax/check.sh
+
 demo:
 	tools/testing/ramdax/run.sh
 
-.PHONY: all module clean install dkms deb style check check-debug check-long demo
+.PHONY: all module clean install dkms deb style check check-debug check-long check-image demo

@@ -27,6 +27,15 @@
 #   # ramdax-cmdline: foo=bar        more kernel command line
 #   # ramdax-check: no               not part of check.sh (run.sh's demo)
 #   # ramdax-check: long             only in make check-long (RAMDAX_LONG=1)
+#   # ramdax-check: image            only on system-image targets (TARGET_IMAGE=
+#       yes), in make check-image (RAMDAX_IMAGE=1); they run nothing else.
+#       Booted by 4-boot-image.sh: a Debian system from 1-image.sh, its own
+#       kernel and initramfs, systemd, the runner guest/image-run; reboots
+#       and kexecs through guest/lib/image.sh.  Also for these:
+#   # ramdax-image: installed        the disk starts with the ramdax-dkms
+#       package from $TARGET_WORK/debs installed (default: base, the image
+#       as 1-image.sh built it)
+#   # ramdax-memmap: none            no memmap= on the command line
 #   # ramdax-ram-file: yes           guest RAM in a file that survives reboot:
 #       a scenario that calls ktap_reboot_same_ram is booted again on the same
 #       RAM with ramdax.phase=2 (see guest/lib/ktap.sh)
@@ -43,7 +52,6 @@ scenario=${2:?usage: $0 TARGET SCENARIO}
 sfile=$RAMDAX_TT/scenarios/$scenario
 [ -f "$sfile" ] || die "no scenario $scenario in $RAMDAX_TT/scenarios"
 need_root
-load_kernel
 run=$TARGET_WORK/runs/$scenario
 rm -rf "$run"
 mkdir -p "$run"
@@ -67,8 +75,17 @@ if printf '%s\n' ${TARGET_SKIP:-} | grep -qx "$scenario"; then
 	exit 0
 fi
 
-initrd=$(ls "$TARGET_WORK"/initramfs.cpio.* 2>/dev/null | grep -v '\.hash$' | head -n 1)
-[ -n "$initrd" ] || die "no initramfs for $TARGET_NAME: run 3-initramfs.sh $TARGET_NAME"
+# Image scenarios and image targets go together, and only together.
+if [ "$(scenario_header "$sfile" check)" = image ]; then
+	if [ "${TARGET_IMAGE:-}" != yes ]; then
+		echo "skip='a system-image scenario (make check-image)'" > "$status"
+		exit 0
+	fi
+elif [ "${TARGET_IMAGE:-}" = yes ]; then
+	echo "skip='not a system-image scenario (ramdax-check: image)'" > "$status"
+	exit 0
+fi
+
 memmap=$(scenario_header "$sfile" memmap)
 dt=$(scenario_header "$sfile" dt)
 mem=$(scenario_header "$sfile" mem)
@@ -77,6 +94,14 @@ ramfile=$(scenario_header "$sfile" ram-file)
 extra=$(scenario_header "$sfile" cmdline)
 numa=$(scenario_header "$sfile" numa)
 mem=${mem:-3G} timeout=${timeout:-300}
+
+if [ "${TARGET_IMAGE:-}" = yes ]; then
+	. "$RAMDAX_TT/4-boot-image.sh"
+	exit 0
+fi
+load_kernel
+initrd=$(ls "$TARGET_WORK"/initramfs.cpio.* 2>/dev/null | grep -v '\.hash$' | head -n 1)
+[ -n "$initrd" ] || die "no initramfs for $TARGET_NAME: run 3-initramfs.sh $TARGET_NAME"
 
 accel=tcg
 if [ "${RAMDAX_KVM:-0}" = 1 ] && [ "$TARGET_ARCH" = amd64 ]; then

@@ -42,7 +42,7 @@ results_fail()
 results_report()
 {
 	local run=$RAMDAX_CACHE/work/$1/runs/$2 name=$1/$2 why= verdict=fail rc
-	local outcome= retried=0 retry_reason= seconds= timeout= skip= phases=1 qemu_rc= accel=
+	local outcome= retried=0 retry_reason= seconds= timeout= skip= phases=1 qemu_rc= accel= reason=
 
 	if [ ! -f "$run/status" ]; then
 		results_line fail "$name" "not booted"
@@ -54,13 +54,17 @@ results_report()
 		return
 	fi
 	echo "    # Subtest: $name"
-	grep -vE '^TAP version|^# ramdax-(exit|reboot-same-ram)' "$run/result.log" | sed 's/^/    /'
-	rc=$(sed -n 's/^# ramdax-exit: //p' "$run/result.log" | tail -n 1)
+	[ ! -f "$run/result.log" ] ||
+		grep -vE '^TAP version|^# ramdax-(exit|reboot-same-ram|kexec)' "$run/result.log" | sed 's/^/    /'
+	rc=$(sed -n 's/^# ramdax-exit: //p' "$run/result.log" 2>/dev/null | tail -n 1)
 	case $outcome in
 	timeout) why="timed out after ${timeout}s (hard timeout; guest hung)" ;;
 	no-tap) why="guest never reached the scenario, twice (early boot failure)" ;;
 	died) why="guest died during the scenario: $(grep -m1 -E 'Kernel panic|BUG:|Oops:' "$run/console.log" || echo "qemu exit $qemu_rc")" ;;
 	bad-reboot) why="scenario asked for reboot-same-ram without '# ramdax-ram-file: yes'" ;;
+	bad-kexec) why="guest asked for a kexec, then QEMU exited: the kexec'd kernel never came up" ;;
+	too-many-boots) why="still asking for a restart after 16 QEMU starts" ;;
+	setup) why=$reason ;;
 	exited)
 		case $rc in
 		0) verdict=ok ;;
@@ -72,8 +76,8 @@ results_report()
 	*) why="unknown outcome '$outcome'" ;;
 	esac
 	[ "$retried" = 0 ] || echo "# $name: retried once: $retry_reason"
-	[ "$phases" = 1 ] || echo "# $name: $phases boots on the same RAM"
-	if [ $verdict = fail ]; then
+	[ "$phases" -le 1 ] || echo "# $name: $phases boots on the same RAM"
+	if [ $verdict = fail ] && [ -f "$run/console.log" ]; then
 		echo "# $name: console tail ($run/console.log):"
 		tail -n 60 "$run/console.log" | sed 's/^/# | /'
 	fi

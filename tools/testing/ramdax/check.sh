@@ -9,6 +9,9 @@
 #                                          but "ramdax-check: long" ones)
 #      RAMDAX_LONG=1                       the "ramdax-check: long" ones instead
 #                                          (make check-long)
+#      RAMDAX_IMAGE=1                      the "ramdax-check: image" ones instead,
+#                                          for system-image targets (make
+#                                          check-image); they run only these
 #      RAMDAX_DRIVER=upstream              test the kernel's ramdax.ko instead
 #      RAMDAX_CACHE=/var/cache/ramdax-test where roots and builds are kept
 #      RAMDAX_JOBS=2                       guests booted at once (default: nproc;
@@ -31,6 +34,7 @@ else
 	# "no": a demo or benchmark; "long": too long for a bare make check.
 	want=yes
 	[ "${RAMDAX_LONG:-0}" = 0 ] || want=long
+	[ "${RAMDAX_IMAGE:-0}" = 0 ] || want=image
 	scenarios=$(cd "$tt/scenarios" && for s in *; do
 		c=$(scenario_header "$s" check)
 		[ -x "$s" ] && [ "${c:-yes}" = "$want" ] && echo "$s"
@@ -42,6 +46,8 @@ for s in $scenarios; do [ -x "$tt/scenarios/$s" ] || die "unknown scenario $s"; 
 for t in $targets; do
 	load_target "$t"
 	[ -f "$TARGET_ROOT/.ramdax-root" ] || need_mirror "$TARGET_SUITE"
+	[ "$TARGET_IMAGE" != yes ] || [ -f "$RAMDAX_CACHE/images/$t/base.img" ] ||
+		need_mirror "$TARGET_SUITE"
 done
 build_opts=
 [ "${RAMDAX_DRIVER:-ours}" = ours ] || build_opts=--helpers-only
@@ -59,6 +65,15 @@ for t in $targets; do
 	stage_log=$TARGET_WORK/stages.log
 	if ! "$tt/1-root.sh" "$t" > /dev/null 2> "$stage_log"; then
 		failed[$t]="root (chroot) failed"
+	elif [ "$TARGET_IMAGE" = yes ]; then
+		# A system image boots its own kernel: no module build or
+		# initramfs here.  The package (deb.sh) goes onto the test disk
+		# and into "ramdax-image: installed" images.
+		if [ -x "$tt/deb.sh" ] && ! "$tt/deb.sh" "$t" > /dev/null 2>> "$stage_log"; then
+			failed[$t]="package build (deb.sh) failed"
+		elif ! "$tt/1-image.sh" "$t" > /dev/null 2>> "$stage_log"; then
+			failed[$t]="system image (1-image.sh) failed"
+		fi
 	elif ! "$tt/2-build.sh" $build_opts "$t" 2>> "$stage_log"; then
 		failed[$t]="module build failed"
 	elif ! "$tt/3-initramfs.sh" "$t" > /dev/null 2>> "$stage_log"; then

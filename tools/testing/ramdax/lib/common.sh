@@ -98,6 +98,8 @@ load_target()
 	TARGET_KERNEL_BUILD= TARGET_KERNEL_CONFIG=
 	# Optional: scenarios the target leaves out (4-boot.sh), and why.
 	TARGET_SKIP= TARGET_SKIP_WHY=
+	# Optional: yes for a system-image target (1-image.sh, 4-boot-image.sh).
+	TARGET_IMAGE=
 	# shellcheck source=/dev/null
 	. "$f"
 	TARGET_ROOT="$RAMDAX_CACHE/roots/$TARGET_SUITE-$TARGET_ARCH"
