@@ -82,6 +82,8 @@ image_disks()
 	install -m 755 "$sfile" "$d/scenario"
 	printf 'RAMDAX_SCENARIO=%s\nRAMDAX_DRIVER=%s\n' "$scenario" "${RAMDAX_DRIVER:-ours}" > "$d/env"
 	cp "$TARGET_WORK"/debs/*.deb "$d/debs/" 2>/dev/null || true
+	# The static helpers (daxio, blksum, ...) 2-build.sh made; on PATH.
+	[ ! -d "$TARGET_WORK/helpers" ] || cp -r "$TARGET_WORK/helpers" "$d/helpers"
 	# Room for the debs, the scenario's results and what it keeps there.
 	size=$(($(du -sm "$d" | cut -f1) * 2 + 64))
 	truncate -s "${size}M" "$run/test.img"

@@ -71,6 +71,8 @@ for t in $targets; do
 		# and into "ramdax-image: installed" images.
 		if [ -x "$tt/deb.sh" ] && ! "$tt/deb.sh" "$t" > /dev/null 2>> "$stage_log"; then
 			failed[$t]="package build (deb.sh) failed"
+		elif ! "$tt/2-build.sh" --helpers-only "$t" 2>> "$stage_log"; then
+			failed[$t]="helpers build failed"
 		elif ! "$tt/1-image.sh" "$t" > /dev/null 2>> "$stage_log"; then
 			failed[$t]="system image (1-image.sh) failed"
 		fi
