@@ -98,7 +98,7 @@ base)
 	[ -f "$img" ] || image_setup_failed "no image for $TARGET_NAME: run 1-image.sh $TARGET_NAME"
 	;;
 installed)
-	deb=$(ls -t "$TARGET_WORK"/debs/ramdax-dkms_*.deb 2>/dev/null | head -n 1)
+	deb=$(ls -t "$TARGET_WORK"/debs/ramdax-dkms_*.deb 2>/dev/null | head -n 1 || true)
 	[ -n "$deb" ] ||
 		image_setup_failed "ramdax-image: installed, but no ramdax-dkms_*.deb in $TARGET_WORK/debs (tools/testing/ramdax/deb.sh $TARGET_NAME makes it)"
 	img=$("$RAMDAX_TT/1-image.sh" --installed "$TARGET_NAME" "$deb" 2>> "$run/image.log") ||
