@@ -100,7 +100,7 @@ base)
 installed)
 	deb=$(ls -t "$TARGET_WORK"/debs/ramdax-dkms_*.deb 2>/dev/null | head -n 1 || true)
 	[ -n "$deb" ] ||
-		image_setup_failed "ramdax-image: installed, but no ramdax-dkms_*.deb in $TARGET_WORK/debs (tools/testing/ramdax/deb.sh $TARGET_NAME makes it)"
+		image_setup_failed "ramdax-image: installed, but no ramdax-dkms_*.deb in $TARGET_WORK/debs (tools/testing/ramdax/deb.sh $TARGET_NAME makes it; see $TARGET_WORK/stages.log)"
 	img=$("$RAMDAX_TT/1-image.sh" --installed "$TARGET_NAME" "$deb" 2>> "$run/image.log") ||
 		image_setup_failed "1-image.sh --installed $TARGET_NAME $(basename "$deb") failed: $(tail -n 1 "$run/image.log")"
 	;;

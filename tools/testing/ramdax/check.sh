@@ -68,10 +68,12 @@ for t in $targets; do
 	elif [ "$TARGET_IMAGE" = yes ]; then
 		# A system image boots its own kernel: no module build or
 		# initramfs here.  The package (deb.sh) goes onto the test disk
-		# and into "ramdax-image: installed" images.
+		# and into "ramdax-image: installed" images; without it, the
+		# scenarios that need it fail, saying so, and the others run.
 		if [ -x "$tt/deb.sh" ] && ! "$tt/deb.sh" "$t" > /dev/null 2>> "$stage_log"; then
-			failed[$t]="package build (deb.sh) failed"
-		elif ! "$tt/2-build.sh" --helpers-only "$t" 2>> "$stage_log"; then
+			log "check: $t: deb.sh failed (its log: $stage_log): no package for its scenarios"
+		fi
+		if ! "$tt/2-build.sh" --helpers-only "$t" 2>> "$stage_log"; then
 			failed[$t]="helpers build failed"
 		elif ! "$tt/1-image.sh" "$t" > /dev/null 2>> "$stage_log"; then
 			failed[$t]="system image (1-image.sh) failed"
