@@ -10,7 +10,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 
-BUILD_DEPS="dpkg-dev debhelper dh-dkms fakeroot"
+BUILD_DEPS="build-essential dpkg-dev debhelper dh-dkms fakeroot"
 
 load_target "${1:?usage: $0 TARGET}"
 need_root
@@ -25,7 +25,8 @@ if [ -n "$deb" ] && [ "$(cat "$out/.hash" 2>/dev/null)" = "$hash" ]; then
 	exit 0
 fi
 
-if ! in_build_root sh -c 'command -v dh_dkms && command -v dpkg-buildpackage' > /dev/null; then
+# shellcheck disable=SC2086
+if ! in_build_root dpkg -s $BUILD_DEPS > /dev/null 2>&1; then
 	log "deb: installing $BUILD_DEPS in the $TARGET_SUITE root"
 	in_build_root apt-get update -qq -o Acquire::Check-Valid-Until=false > /dev/null 2>&1 || true
 	# shellcheck disable=SC2086
