@@ -19,7 +19,7 @@ TOOLS="ndctl daxctl kmod mke2fs mkfs.ext4 e2fsck dumpe2fs tune2fs
 	mkfs.xfs xfs_repair xfs_io xfs_db fio kexec jq mount umount"
 KMOD_NAMES="modprobe insmod rmmod lsmod depmod modinfo"
 # With their dependencies; those a kernel lacks (or has built in) are skipped.
-MODULES="libnvdimm nd_pmem nd_btt nd_e820 device_dax dax_pmem kmem fsdev_dax
+MODULES="libnvdimm nd_pmem nd_btt nd_e820 of_pmem device_dax dax_pmem kmem fsdev_dax
 	ext4 xfs ramdax"
 
 load_target "${1:?usage: $0 TARGET}"
