@@ -8,9 +8,6 @@ DEPLOY_STATE=/var/lib/ramdax-test
 mkdir -p "$DEPLOY_STATE"
 NS_STATE=$DEPLOY_STATE/ns-state
 
-# The driver holding a platform device, or nothing.
-holder() { basename "$(readlink "/sys/bus/platform/devices/$1/driver" 2>/dev/null)" 2>/dev/null; }
-
 # What nd_e820's platform driver holds, if it is loaded (its driver is
 # called e820_pmem, after the device).
 e820_held() { ls /sys/module/nd_e820/drivers/platform:*/ 2>/dev/null | grep -c '^e820_pmem$'; }

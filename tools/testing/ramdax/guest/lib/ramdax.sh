@@ -50,6 +50,10 @@ ramdax_of_devices()
 	done
 }
 
+# The driver holding a platform device (ramdax, e820_pmem, of_pmem), or
+# nothing.
+holder() { basename "$(readlink "$RAMDAX_SYSDEV/$1/driver" 2>/dev/null)" 2>/dev/null; }
+
 ramdax_load()
 {
 	local m
