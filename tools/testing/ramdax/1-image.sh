@@ -33,7 +33,7 @@ IMAGE_SIZE=5G
 IMAGE_MASK="systemd-networkd-wait-online.service apt-daily.timer
 	apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service
 	fstrim.timer dpkg-db-backup.timer man-db.timer systemd-firstboot.service
-	systemd-tmpfiles-clean.timer"
+	systemd-tmpfiles-clean.timer xfs_healer_start.service modprobe@drm.service"
 
 installed=
 if [ "${1:-}" = --installed ]; then
