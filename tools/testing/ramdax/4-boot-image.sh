@@ -81,8 +81,6 @@ image_disks()
 	cp "$RAMDAX_TT"/guest/lib/*.sh "$d/lib/"
 	install -m 755 "$sfile" "$d/scenario"
 	printf 'RAMDAX_SCENARIO=%s\nRAMDAX_DRIVER=%s\n' "$scenario" "${RAMDAX_DRIVER:-ours}" > "$d/env"
-	# shellcheck disable=SC2086
-	[ -z "$TARGET_GUEST_ENV" ] || printf 'export %s\n' $TARGET_GUEST_ENV >> "$d/env"
 	cp "$TARGET_WORK"/debs/*.deb "$d/debs/" 2>/dev/null || true
 	# The static helpers (daxio, blksum, ...) 2-build.sh made; on PATH.
 	[ ! -d "$TARGET_WORK/helpers" ] || cp -r "$TARGET_WORK/helpers" "$d/helpers"

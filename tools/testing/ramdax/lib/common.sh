@@ -98,9 +98,6 @@ load_target()
 	TARGET_KERNEL_BUILD= TARGET_KERNEL_CONFIG=
 	# Optional: scenarios the target leaves out (4-boot.sh), and why.
 	TARGET_SKIP= TARGET_SKIP_WHY=
-	# Optional: VAR=value words a system image's scenarios get in their
-	# environment (4-boot-image.sh).
-	TARGET_GUEST_ENV=
 	# Optional: yes for a system-image target (1-image.sh, 4-boot-image.sh).
 	TARGET_IMAGE=
 	# shellcheck source=/dev/null
