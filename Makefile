@@ -29,7 +29,7 @@ KDIR ?= /lib/modules/$(shell uname -r)/build
 # holds the upstream version instead).
 KVER ?= $(shell sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' $(KDIR)/include/generated/utsrelease.h)
 VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
-SOURCES := Kbuild Makefile Kconfig dkms.conf ramdax.c ramdax_label.c ramdax.h ramdax_compat.h
+SOURCES := Kbuild Makefile Kconfig dkms.conf ramdax.c ramdax_label.c ramdax_carve.c ramdax.h ramdax_compat.h
 
 all: module
 

@@ -78,12 +78,12 @@ static const struct attribute_group *ramdax_dimm_groups[] = {
 };
 
 /*
- * A driver_override can name any platform device, but only these two
+ * A driver_override can name any platform device, but only these three
  * describe RAM: anything else has registers behind its resources.
  */
 static bool ramdax_is_carveout(struct platform_device *pdev)
 {
-	return !strcmp(pdev->name, "e820_pmem") ||
+	return !strcmp(pdev->name, "e820_pmem") || ramdax_is_runtime(pdev) ||
 	       of_device_is_compatible(pdev->dev.of_node, "pmem-region");
 }
 
@@ -592,6 +592,7 @@ static struct platform_driver ramdax_driver = {
 	.probe = ramdax_probe,
 	.driver = {
 		.name = "ramdax",
+		.groups = ramdax_drv_groups,
 	},
 };
 
@@ -631,10 +632,15 @@ static int ramdax_claim_one(struct device *dev, void *unused)
 
 static int __init ramdax_init(void)
 {
+	int rc;
+
 	if (claim)
 		bus_for_each_dev(&platform_bus_type, NULL, NULL,
 				 ramdax_claim_one);
-	return platform_driver_register(&ramdax_driver);
+	rc = platform_driver_register(&ramdax_driver);
+	if (!rc)
+		ramdax_carve_at_load();
+	return rc;
 }
 module_init(ramdax_init);
 

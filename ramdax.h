@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * ramdax: RAM carveouts as label-managed NVDIMMs.
- * What ramdax.c (platform and bus glue) and ramdax_label.c (the label area)
- * share.
+ * What ramdax.c (platform and bus glue), ramdax_label.c (the label area) and
+ * ramdax_carve.c (carveouts made at run time) share.
  */
 #ifndef __RAMDAX_H__
 #define __RAMDAX_H__
@@ -37,5 +37,24 @@ int ramdax_label_cmd(void *area, unsigned int cmd, void *buf,
 		     unsigned int buf_len, int *cmd_rc);
 int ramdax_ctl(struct nvdimm_bus_descriptor *nd_desc, struct nvdimm *nvdimm,
 	       unsigned int cmd, void *buf, unsigned int buf_len, int *cmd_rc);
+
+struct platform_device;
+
+/* Run-time carveouts (ramdax_carve.c): they need memory hot-remove. */
+#ifdef CONFIG_MEMORY_HOTREMOVE
+extern const struct attribute_group *ramdax_drv_groups[];
+bool ramdax_is_runtime(struct platform_device *pdev);
+void ramdax_carve_at_load(void);
+#else
+#define ramdax_drv_groups	NULL
+static inline bool ramdax_is_runtime(struct platform_device *pdev)
+{
+	return false;
+}
+
+static inline void ramdax_carve_at_load(void)
+{
+}
+#endif
 
 #endif /* __RAMDAX_H__ */

@@ -16,6 +16,9 @@
 #ifndef kmalloc_obj
 #define kmalloc_obj(var, gfp)	kmalloc(sizeof(var), gfp)
 #endif
+#ifndef kzalloc_obj
+#define kzalloc_obj(var, gfp)	kzalloc(sizeof(var), gfp)
+#endif
 
 /* Holder operations: only for claims that end in an open, not ours. */
 #ifdef RAMDAX_CLAIM_HAS_HOPS

@@ -12,7 +12,7 @@ set -euo pipefail
 tt=$(cd "$(dirname "$0")" && pwd)
 . "$tt/lib/common.sh"
 
-DRIVER_FILES="ramdax.c ramdax_label.c ramdax.h ramdax_compat.h ramdax_label_test.c"
+DRIVER_FILES="ramdax.c ramdax_label.c ramdax_carve.c ramdax.h ramdax_compat.h ramdax_label_test.c"
 
 need_root
 # The source package of the newest kernel: its checkpatch knows the newest API.
