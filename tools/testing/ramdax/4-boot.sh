@@ -22,6 +22,8 @@
 #       /memory and cpu nodes with numa-node-id
 #   # ramdax-arch: arm64             run only on these architectures
 #   # ramdax-mem: 3G                 guest RAM (default 3G; above 4G: mem - 2G)
+#   # ramdax-cpu: qemu64,+pdpe1gb    x86 TCG guest CPU model (default QEMU's,
+#       qemu64, has no 1 GiB pages: this one maps RAM with them)
 #   # ramdax-targets: sid-7.2        run only there, SKIP elsewhere
 #   # ramdax-timeout: 600            seconds before the guest is killed (300)
 #   # ramdax-cmdline: foo=bar        more kernel command line
@@ -123,6 +125,8 @@ if [ "${RAMDAX_KVM:-0}" = 1 ] && [ "$TARGET_ARCH" = amd64 ]; then
 fi
 cpu=
 [ "$accel" = tcg ] || cpu="-cpu host"
+qcpu=$(scenario_header "$sfile" cpu)
+[ -z "$qcpu" ] || [ "$accel" != tcg ] || [ "$TARGET_ARCH" != amd64 ] || cpu="-cpu $qcpu"
 
 # Guest RAM: by default -m alone (or one backend in a file); two NUMA nodes
 # are a memory backend each.  numa_args KIND: the -object/-numa arguments

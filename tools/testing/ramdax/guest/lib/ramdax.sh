@@ -260,7 +260,7 @@ ns_sum()
 # place it chooses (see kexec-keeps-namespaces).
 NS_STATE=${NS_STATE:-/tmp/ns-state}
 
-# ns_create_data MODE SIZE [fs|xfs|raw]: fsdax gets ext4 (or xfs: 300 MB at
+# ns_create_data MODE SIZE [fs|xfs|raw] (on region $NS_REGION if set): fsdax gets ext4 (or xfs: 300 MB at
 # least) and a 1 MiB file (or, with "raw", 1 MiB of random data on the block
 # device itself), devdax a daxio pattern over its first 2 MiB, sector and raw
 # 1 MiB of random data.  A filesystem must mount with DAX in effect.
@@ -269,7 +269,7 @@ ns_create_data()
 	local mode=$1 size=$2 kind=${3:-fs} ns uuid dev
 
 	mkdir -p "$NS_STATE"
-	ns=$(ndctl create-namespace -m "$mode" -s "$size" 2>/dev/console) || return 1
+	ns=$(ndctl create-namespace ${NS_REGION:+-r "$NS_REGION"} -m "$mode" -s "$size" 2>/dev/console) || return 1
 	echo "$ns" >&2
 	uuid=$(json_get "$ns" '.uuid')
 	[ -n "$uuid" ] && [ "$uuid" != null ] || return 1
@@ -449,3 +449,31 @@ ramdax_bus_of()
 		[ -e "$b" ] && basename "$b"
 	done
 }
+
+# Run-time carveouts (the driver's carve, release and memmap attributes).
+#   carve SPEC          echo SPEC > carve (SIZE or SIZE@START)
+#   carve_release NAME  echo NAME > release
+#   carveouts           the run-time carveout devices, one name a line
+#   carve_iomem NAME    "start-end" (hex) of NAME in /proc/iomem
+#   blocks_state        "memoryN state zone" for every memory block
+#   memtotal_kb         MemTotal in KiB
+carve() { echo "$1" > "$RAMDAX_SYSDRV/carve"; }
+carve_release() { echo "$1" > "$RAMDAX_SYSDRV/release"; }
+carveouts()
+{
+	local d
+
+	for d in "$RAMDAX_SYSDEV"/ramdax-carveout.*; do
+		[ -e "$d" ] && basename "$d"
+	done
+}
+carve_iomem() { sed -n "s/^ *\([0-9a-f]*-[0-9a-f]*\) : $1\$/\1/p" /proc/iomem; }
+blocks_state()
+{
+	local b
+
+	for b in /sys/devices/system/memory/memory*; do
+		echo "${b##*/} $(cat "$b/state") $(cut -d' ' -f1 "$b/valid_zones")"
+	done
+}
+memtotal_kb() { awk '$1 == "MemTotal:" { print $2 }' /proc/meminfo; }
