@@ -55,22 +55,31 @@ bool ramdax_is_runtime(struct platform_device *pdev)
 }
 
 struct ramdax_ram {
-	unsigned int nr;
+	unsigned int nr, nr_cuts;
 	struct range r[RAMDAX_MAX_RAM_RANGES];
+	u64 cuts[RAMDAX_MAX_RAM_RANGES];	/* where a resource meets the last */
 };
 
 /*
- * System RAM the core manages, one range per iomem resource: memory removal
- * shrinks or splits one resource and leaves a range spanning two in place,
- * so a carveout never spans two.  Driver-managed RAM (kmem, virtio-mem)
- * belongs to its driver and is never carved.
+ * System RAM the core manages, adjacent resources merged, with the places
+ * they meet: memory removal shrinks or splits one resource at a time, so a
+ * carve across two removes each part on its own (memory given back is a
+ * resource of its own, beside boot memory's).  Driver-managed RAM (kmem,
+ * virtio-mem) belongs to its driver and is never carved.
  */
 static int ramdax_collect_ram(struct resource *res, void *arg)
 {
 	struct ramdax_ram *ram = arg;
+	struct range *last = ram->nr ? &ram->r[ram->nr - 1] : NULL;
 
 	if (res->flags & IORESOURCE_SYSRAM_DRIVER_MANAGED)
 		return 0;
+	if (last && last->end + 1 == res->start &&
+	    ram->nr_cuts < RAMDAX_MAX_RAM_RANGES) {
+		ram->cuts[ram->nr_cuts++] = res->start;
+		last->end = res->end;
+		return 0;
+	}
 	if (ram->nr == RAMDAX_MAX_RAM_RANGES)
 		return 1;
 	ram->r[ram->nr].start = res->start;
@@ -118,6 +127,10 @@ static bool ramdax_splits_gbpage(u64 start, u64 size)
 }
 #endif
 
+static const char ramdax_not_online[] = "not online system RAM";
+static const char ramdax_not_movable[] =
+	"not in ZONE_MOVABLE (boot with movablecore=)";
+
 /*
  * Only online movable memory of one node can be carved: its pages can be
  * migrated away, and a carveout is one node's.  Memory blocks are onlined
@@ -143,11 +156,11 @@ static int ramdax_check_blocks(u64 start, u64 size, const char **why)
 			struct page *page = pfn_to_online_page(pfns[i]);
 
 			if (!page) {
-				*why = "not online system RAM";
+				*why = ramdax_not_online;
 				return -EINVAL;
 			}
 			if (page_zonenum(page) != ZONE_MOVABLE) {
-				*why = "not in ZONE_MOVABLE (boot with movablecore=)";
+				*why = ramdax_not_movable;
 				return -EBUSY;
 			}
 			if (nid != NUMA_NO_NODE && page_to_nid(page) != nid) {
@@ -175,60 +188,6 @@ static int ramdax_check_blocks(u64 start, u64 size, const char **why)
 }
 
 /*
- * Take [start, start + size) out of System RAM.  offline_and_remove_memory()
- * onlines again whatever it offlined when it fails, so a failure leaves the
- * memory as it was.  Offlining retries migration until it succeeds or the
- * writer gets a signal (-EINTR).
- */
-static int ramdax_take(u64 start, u64 size, const char **why)
-{
-	int nid, rc;
-
-	nid = ramdax_check_blocks(start, size, why);
-	if (nid < 0)
-		return nid;
-	rc = offline_and_remove_memory(start, size);
-	if (rc) {
-		*why = rc == -EINTR ? "interrupted" :
-		       "pages could not be migrated away (unmovable or in use)";
-		return rc;
-	}
-	return nid;
-}
-
-/* Highest windows first: low memory is where DMA-limited devices look. */
-static int ramdax_take_any(struct ramdax_ram *ram, u64 size, u64 *start,
-			   const char **why)
-{
-	u64 block = memory_block_size_bytes(), lo, s;
-	unsigned int tries = 0;
-	int i, nid = -ENOSPC;
-
-	*why = "no online movable range of that size on one node";
-	for (i = ram->nr - 1; i >= 0; i--) {
-		lo = ALIGN(ram->r[i].start, block);
-		if (ram->r[i].end + 1 < lo + size)
-			continue;
-		for (s = ALIGN_DOWN(ram->r[i].end + 1 - size, block); s >= lo;
-		     s -= block) {
-			if (ramdax_check_blocks(s, size, why) < 0)
-				goto next;
-			nid = ramdax_take(s, size, why);
-			if (nid >= 0) {
-				*start = s;
-				return nid;
-			}
-			if (nid == -EINTR || ++tries == RAMDAX_CARVE_TRIES)
-				return nid;
-next:
-			if (s < lo + block)
-				break;
-		}
-	}
-	return nid;
-}
-
-/*
  * Memory a carveout gave up goes back online where the policy says.  What
  * can fail is an allocation for the memory's own bookkeeping: tried again,
  * as memory lost until the next boot is worse than a short wait.
@@ -240,8 +199,8 @@ static void ramdax_give_back(u64 start, u64 size, int nid)
 	int rc;
 
 	/*
-	 * Merged with the System RAM around it where it can be, so that
-	 * what was carved and given back can be carved again in one piece.
+	 * Merged with memory given back beside it (boot memory's resources
+	 * do not merge): fewer resources for a later carve to cross.
 	 */
 	do {
 		rc = add_memory(nid, start, size, MHP_MERGE_RESOURCE);
@@ -257,6 +216,86 @@ static void ramdax_give_back(u64 start, u64 size, int nid)
 		pr_warn("%#llx-%#llx: added back %s, not carvable again until onlined movable (memhp_default_state=online_movable)\n",
 			start, start + size - 1,
 			page ? "outside ZONE_MOVABLE" : "offline");
+}
+
+/*
+ * Take [start, start + size) out of System RAM, one resource's part at a
+ * time.  offline_and_remove_memory() onlines again whatever it offlined when
+ * it fails, and parts already taken are given back, so a failure leaves the
+ * memory as it was.  Offlining retries migration until it succeeds or the
+ * writer gets a signal (-EINTR).
+ */
+static int ramdax_take(struct ramdax_ram *ram, u64 start, u64 size,
+		       const char **why)
+{
+	u64 block = memory_block_size_bytes(), end = start + size, s, e;
+	unsigned int i;
+	int nid, rc;
+
+	nid = ramdax_check_blocks(start, size, why);
+	if (nid < 0)
+		return nid;
+	for (s = start; s < end; s = e) {
+		e = end;
+		for (i = 0; i < ram->nr_cuts; i++)
+			if (ram->cuts[i] > s && ram->cuts[i] < e)
+				e = ram->cuts[i];
+		if (!IS_ALIGNED(e, block)) {
+			*why = "two System RAM resources meet inside a memory block";
+			rc = -EINVAL;
+		} else {
+			rc = offline_and_remove_memory(s, e - s);
+			if (rc)
+				*why = rc == -EINTR ? "interrupted" :
+				       "pages could not be migrated away (unmovable or in use)";
+		}
+		if (rc) {
+			if (s > start)
+				ramdax_give_back(start, s - start, nid);
+			return rc;
+		}
+	}
+	return nid;
+}
+
+/* Highest windows first: low memory is where DMA-limited devices look. */
+static int ramdax_take_any(struct ramdax_ram *ram, u64 size, u64 *start,
+			   const char **why)
+{
+	u64 block = memory_block_size_bytes(), lo, s;
+	const char *reason = NULL;
+	unsigned int tries = 0;
+	int i, nid = -ENOSPC;
+
+	*why = "no online movable range of that size on one node";
+	for (i = ram->nr - 1; i >= 0; i--) {
+		lo = ALIGN(ram->r[i].start, block);
+		if (ram->r[i].end + 1 < lo + size)
+			continue;
+		for (s = ALIGN_DOWN(ram->r[i].end + 1 - size, block); s >= lo;
+		     s -= block) {
+			if (ramdax_check_blocks(s, size, why) < 0) {
+				/* What kept movable windows out says most. */
+				if (*why != ramdax_not_movable &&
+				    *why != ramdax_not_online)
+					reason = *why;
+				goto next;
+			}
+			nid = ramdax_take(ram, s, size, why);
+			if (nid >= 0) {
+				*start = s;
+				return nid;
+			}
+			if (nid == -EINTR || ++tries == RAMDAX_CARVE_TRIES)
+				return nid;
+next:
+			if (s < lo + block)
+				break;
+		}
+	}
+	if (reason)
+		*why = reason;
+	return nid;
 }
 
 static struct device *ramdax_find_runtime(const char *name)
@@ -303,6 +342,12 @@ static int ramdax_add_carveout(u64 start, u64 size, int nid,
 		return rc;
 	}
 	set_dev_node(&pdev->dev, nid);
+	/* Where the memory goes back: dev_to_node() is -1 without NUMA. */
+	rc = platform_device_add_data(pdev, &nid, sizeof(nid));
+	if (rc) {
+		platform_device_put(pdev);
+		return rc;
+	}
 	rc = platform_device_add(pdev);
 	if (rc) {
 		platform_device_put(pdev);
@@ -338,7 +383,8 @@ static int ramdax_carve(const char *spec)
 		       (int)strcspn(spec, "\n"), spec);
 		return -EINVAL;
 	}
-	if (!size || !IS_ALIGNED(size, block) || !IS_ALIGNED(start, block)) {
+	if (!size || !IS_ALIGNED(size, block) || !IS_ALIGNED(start, block) ||
+	    start + size < start) {
 		pr_err("carve %.*s: size and start must be non-zero multiples of the memory block size (%llu MiB)\n",
 		       (int)strcspn(spec, "\n"), spec, block / SZ_1M);
 		return -EINVAL;
@@ -362,10 +408,10 @@ static int ramdax_carve(const char *spec)
 	if (any) {
 		nid = ramdax_take_any(ram, size, &start, &why);
 	} else if (!ramdax_in_ram(ram, start, size)) {
-		why = "not within one System RAM range the kernel manages";
+		why = "not all System RAM the kernel manages";
 		nid = -EINVAL;
 	} else {
-		nid = ramdax_take(start, size, &why);
+		nid = ramdax_take(ram, start, size, &why);
 	}
 	kfree(ram);
 	if (nid < 0) {
@@ -431,7 +477,7 @@ static int ramdax_release(const char *name)
 	}
 	res = *to_platform_device(dev)->resource;
 	res.name = NULL;	/* the device's name, freed with it */
-	nid = dev_to_node(dev);
+	nid = *(int *)dev_get_platdata(dev);
 	platform_device_unregister(to_platform_device(dev));
 	put_device(dev);
 	ramdax_give_back(res.start, resource_size(&res), nid);
