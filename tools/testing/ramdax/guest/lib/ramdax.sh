@@ -470,10 +470,13 @@ carveouts()
 carve_iomem() { sed -n "s/^ *\([0-9a-f]*-[0-9a-f]*\) : $1\$/\1/p" /proc/iomem; }
 blocks_state()
 {
-	local b
+	local b st z
 
+	# Builtins only: a failslab sweep calls this hundreds of times.
 	for b in /sys/devices/system/memory/memory*; do
-		echo "${b##*/} $(cat "$b/state") $(cut -d' ' -f1 "$b/valid_zones")"
+		read -r st < "$b/state"
+		read -r z _ < "$b/valid_zones"
+		echo "${b##*/} $st $z"
 	done
 }
 memtotal_kb() { awk '$1 == "MemTotal:" { print $2 }' /proc/meminfo; }
