@@ -480,3 +480,26 @@ blocks_state()
 	done
 }
 memtotal_kb() { awk '$1 == "MemTotal:" { print $2 }' /proc/meminfo; }
+
+# kexec_initrd PATH...: the initrd a kexec boots into /tmp/initrd: the one
+# this boot came from (retain_initrd keeps it as /sys/firmware/initrd, 5.16+)
+# with PATH... (relative to /) added, else this root file system packed
+# again.  Prints how.  The added archive goes first: the kernel unpacks an
+# uncompressed archive and then a compressed one, not the reverse.
+kexec_initrd()
+{
+	if [ -r /sys/firmware/initrd ]; then
+		# Parent directories first: the kernel makes none itself.
+		(cd / && {
+			for p in "$@"; do
+				while [ "${p%/*}" != "$p" ]; do p=${p%/*}; echo "$p"; done
+			done | sort -u
+			for p in "$@"; do find "$p"; done
+		} | cpio -o -H newc) > /tmp/state.cpio 2>/dev/null
+		cat /tmp/state.cpio /sys/firmware/initrd > /tmp/initrd
+		echo "retained initrd + $*"
+	else
+		(cd / && find . -xdev | cpio -o -H newc) > /tmp/initrd 2>/dev/null
+		echo "root file system packed again"
+	fi
+}
