@@ -225,16 +225,13 @@ static void ramdax_give_back(u64 start, u64 size, int nid)
  * memory as it was.  Offlining retries migration until it succeeds or the
  * writer gets a signal (-EINTR).
  */
-static int ramdax_take(struct ramdax_ram *ram, u64 start, u64 size,
-		       const char **why)
+static int ramdax_remove(struct ramdax_ram *ram, u64 start, u64 size,
+			 int nid, const char **why)
 {
 	u64 block = memory_block_size_bytes(), end = start + size, s, e;
 	unsigned int i;
-	int nid, rc;
+	int rc;
 
-	nid = ramdax_check_blocks(start, size, why);
-	if (nid < 0)
-		return nid;
 	for (s = start; s < end; s = e) {
 		e = end;
 		for (i = 0; i < ram->nr_cuts; i++)
@@ -255,7 +252,20 @@ static int ramdax_take(struct ramdax_ram *ram, u64 start, u64 size,
 			return rc;
 		}
 	}
-	return nid;
+	return 0;
+}
+
+/* Exactly [start, start + size): checked, then removed.  Returns the node. */
+static int ramdax_take(struct ramdax_ram *ram, u64 start, u64 size,
+		       const char **why)
+{
+	int nid, rc;
+
+	nid = ramdax_check_blocks(start, size, why);
+	if (nid < 0)
+		return nid;
+	rc = ramdax_remove(ram, start, size, nid, why);
+	return rc ? rc : nid;
 }
 
 /* Highest windows first: low memory is where DMA-limited devices look. */
@@ -265,7 +275,7 @@ static int ramdax_take_any(struct ramdax_ram *ram, u64 size, u64 *start,
 	u64 block = memory_block_size_bytes(), lo, s;
 	const char *reason = NULL;
 	unsigned int tries = 0;
-	int i, nid = -ENOSPC;
+	int i, nid, rc = -ENOSPC;
 
 	*why = "no online movable range of that size on one node";
 	for (i = ram->nr - 1; i >= 0; i--) {
@@ -274,20 +284,21 @@ static int ramdax_take_any(struct ramdax_ram *ram, u64 size, u64 *start,
 			continue;
 		for (s = ALIGN_DOWN(ram->r[i].end + 1 - size, block); s >= lo;
 		     s -= block) {
-			if (ramdax_check_blocks(s, size, why) < 0) {
+			nid = ramdax_check_blocks(s, size, why);
+			if (nid < 0) {
 				/* What kept movable windows out says most. */
 				if (*why != ramdax_not_movable &&
 				    *why != ramdax_not_online)
 					reason = *why;
 				goto next;
 			}
-			nid = ramdax_take(ram, s, size, why);
-			if (nid >= 0) {
+			rc = ramdax_remove(ram, s, size, nid, why);
+			if (!rc) {
 				*start = s;
 				return nid;
 			}
-			if (nid == -EINTR || ++tries == RAMDAX_CARVE_TRIES)
-				return nid;
+			if (rc == -EINTR || ++tries == RAMDAX_CARVE_TRIES)
+				return rc;
 next:
 			if (s < lo + block)
 				break;
@@ -295,7 +306,7 @@ next:
 	}
 	if (reason)
 		*why = reason;
-	return nid;
+	return rc;
 }
 
 static struct device *ramdax_find_runtime(const char *name)
