@@ -260,10 +260,11 @@ ns_sum()
 # place it chooses (see kexec-keeps-namespaces).
 NS_STATE=${NS_STATE:-/tmp/ns-state}
 
-# ns_create_data MODE SIZE [fs|xfs|raw] (on region $NS_REGION if set): fsdax gets ext4 (or xfs: 300 MB at
-# least) and a 1 MiB file (or, with "raw", 1 MiB of random data on the block
-# device itself), devdax a daxio pattern over its first 2 MiB, sector and raw
-# 1 MiB of random data.  A filesystem must mount with DAX in effect.
+# ns_create_data MODE SIZE [fs|xfs|raw], on region $NS_REGION if set: fsdax
+# gets ext4 (or xfs: 300 MB at least) and a 1 MiB file (or, with "raw",
+# 1 MiB of random data on the block device itself), devdax a daxio pattern
+# over its first 2 MiB, sector and raw 1 MiB of random data.  A filesystem
+# must mount with DAX in effect.
 ns_create_data()
 {
 	local mode=$1 size=$2 kind=${3:-fs} ns uuid dev
@@ -480,6 +481,21 @@ blocks_state()
 	done
 }
 memtotal_kb() { awk '$1 == "MemTotal:" { print $2 }' /proc/meminfo; }
+
+# memhog_start SIZE SECONDS: memhog keeping SIZE dirty in the background
+# (its pid in MEMHOG_PID); fails unless every page is touched within SECONDS.
+memhog_start()
+{
+	local i=0
+
+	memhog "$1" > /tmp/memhog.out &
+	MEMHOG_PID=$!
+	while ! grep -q hogging /tmp/memhog.out; do
+		[ $i -lt $(($2 * 10)) ] || return 1
+		i=$((i + 1))
+		sleep 0.1
+	done
+}
 
 # kexec_initrd PATH...: the initrd a kexec boots into /tmp/initrd: the one
 # this boot came from (retain_initrd keeps it as /sys/firmware/initrd, 5.16+)
