@@ -20,6 +20,13 @@ BUILD_PACKAGES="gcc make libc6-dev bc kmod libelf-dev bison flex sparse"
 GUEST_PACKAGES="ndctl daxctl e2fsprogs xfsprogs fio kexec-tools busybox-static jq
 	util-linux procps file"
 
+# Added to a root once it is built, under a stamp of their own, so that one
+# more never rebuilds a root: PMDK (its tools, and the libraries and headers
+# the pmdk helpers link against), and QEMU where a target's scenarios start a
+# nested guest (TARGET_GUEST_QEMU=yes).  Not in a foreign-architecture root:
+# apt under qemu-user takes minutes, and no arm64 scenario uses them.
+EXTRA_PACKAGES="pmdk-tools libpmemobj-dev libpmem2-dev"
+
 load_target "${1:?usage: $0 TARGET}"
 need_root
 need_host_tools
@@ -74,12 +81,27 @@ else
 	include="$BUILD_PACKAGES $GUEST_PACKAGES $TARGET_HEADERS_META"
 fi
 stamp="$TARGET_ROOT/.ramdax-root"
+extra_packages()
+{
+	local pkgs=$EXTRA_PACKAGES stamp=$TARGET_ROOT/.ramdax-extra-$TARGET_NAME
+
+	[ -z "$TARGET_CROSS" ] || return 0
+	[ "${TARGET_GUEST_QEMU:-}" != yes ] || pkgs="$pkgs qemu-system-x86"
+	[ "$(cat "$stamp" 2>/dev/null)" != "$pkgs" ] || return 0
+	log "root: adding $pkgs to the $TARGET_SUITE root"
+	# shellcheck disable=SC2086
+	in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		-o Acquire::Check-Valid-Until=false $pkgs > /dev/null ||
+		die "cannot install $pkgs in $TARGET_ROOT"
+	echo "$pkgs" > "$stamp"
+}
 own_kernel()
 {
 	[ -z "$TARGET_KERNEL_BUILD" ] || "$(dirname "$0")/1-kernel.sh" "$TARGET_NAME" > /dev/null
 }
 if [ -f "$stamp" ] && [ "$(head -n 1 "$stamp")" = "$(echo $want)" ]; then
 	[ -z "$TARGET_CROSS" ] || cross_tools "$(sed -n 's/^kernel=//p' "$stamp")"
+	extra_packages
 	own_kernel
 	echo "$TARGET_ROOT"
 	exit 0
@@ -141,5 +163,6 @@ fi
 	die "headers for $kver missing in $TARGET_SUITE (image and headers out of step on the mirror?)"
 { echo $want; echo "kernel=$kver"; echo "packages=$(echo $pkgs)"; } > "$stamp"
 log "root: $TARGET_SUITE kernel $kver, ndctl $(in_root ndctl --version)"
+extra_packages
 own_kernel
 echo "$TARGET_ROOT"

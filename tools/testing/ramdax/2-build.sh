@@ -70,7 +70,10 @@ if [ $module = 1 ]; then
 	cp "$ko" "$TARGET_WORK/nd_ramdax.ko"
 fi
 
-# Static helpers, so the initramfs needs no libraries for them.
+# Static helpers, so the initramfs needs no libraries for them; those that
+# say "ramdax-link: -lLIB" use a library of the suite (PMDK) and are linked
+# against it dynamically (3-initramfs.sh copies what ldd names), or left out
+# where the root lacks its headers (a cross-built target).
 rm -rf "$build/helpers" "$TARGET_WORK/helpers"
 mkdir -p "$build/helpers" "$TARGET_WORK/helpers"
 cp "$RAMDAX_TT"/guest/helpers/*.h "$build/helpers/"
@@ -78,8 +81,18 @@ for c in "$RAMDAX_TT"/guest/helpers/*.c; do
 	[ -f "$c" ] || continue
 	n=$(basename "$c" .c)
 	cp "$c" "$build/helpers/"
-	in_build_root "${TARGET_CROSS}gcc" -O2 -Wall -Werror -static -o "$TARGET_BUILD_DIR/helpers/$n" \
-		"$TARGET_BUILD_DIR/helpers/$n.c" >&2 || die "build: helper $n.c failed"
+	link=(-static)
+	libs=$(sed -n 's/^ \* ramdax-link: //p' "$c")
+	if [ -n "$libs" ]; then
+		hdr=$(sed -n 's/^#include <\(lib[a-z0-9]*\.h\)>$/\1/p' "$c" | head -n 1)
+		if [ -n "$TARGET_CROSS" ] || [ ! -f "$TARGET_BUILD_ROOT/usr/include/$hdr" ]; then
+			log "build: helper $n left out ($hdr not in the $TARGET_NAME build root)"
+			continue
+		fi
+		read -r -a link <<< "$libs"
+	fi
+	in_build_root "${TARGET_CROSS}gcc" -O2 -Wall -Werror -o "$TARGET_BUILD_DIR/helpers/$n" \
+		"$TARGET_BUILD_DIR/helpers/$n.c" "${link[@]}" >&2 || die "build: helper $n.c failed"
 	cp "$build/helpers/$n" "$TARGET_WORK/helpers/"
 done
 log "build: $TARGET_NAME done"
