@@ -2,9 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 # Stage 3 (initramfs): the guest's whole user space, taken from the target's
 # chroot so that tools and kernel match: busybox, ndctl/daxctl, kmod, mkfs,
-# fio, kexec, jq with their libraries (ldd run in the chroot), the kernel
+# fio, kexec, jq, PMDK's pmempool (and QEMU on a target that nests guests)
+# with their libraries (ldd run in the chroot, on the helpers too), the kernel
 # modules the scenarios use (decompressed, depmod'ed by the suite's kmod),
-# nd_ramdax.ko under updates/, the kernel image as /boot/vmlinuz (for kexec),
+# nd_ramdax.ko under updates/, the kernel image as /boot/vmlinuz (for kexec)
+# and the nested guests' as /boot/inner-vmlinuz (1-inner-kernel.sh),
 # the helpers, guest/init and the scenarios.
 # Rebuilt only when an input changed.  A foreign-architecture chroot's ldd,
 # depmod and modprobe run through qemu-user (binfmt_misc, see
@@ -16,16 +18,30 @@ set -euo pipefail
 
 # Looked up with the suite's `command -v`; a missing one is left out.
 TOOLS="ndctl daxctl kmod mke2fs mkfs.ext4 e2fsck dumpe2fs tune2fs
-	mkfs.xfs xfs_repair xfs_io xfs_db fio kexec jq mount umount"
+	mkfs.xfs xfs_repair xfs_io xfs_db fio kexec jq mount umount pmempool"
 KMOD_NAMES="modprobe insmod rmmod lsmod depmod modinfo"
 # With their dependencies; those a kernel lacks (or has built in) are skipped.
 MODULES="libnvdimm nd_pmem nd_btt nd_e820 of_pmem device_dax dax_pmem kmem fsdev_dax
-	ext4 xfs ramdax"
+	ext4 xfs ramdax nfit 9p 9pnet_virtio overlay"
+# A target whose scenarios start a nested guest (TARGET_GUEST_QEMU=yes) gets
+# QEMU and the firmware it loads: SeaBIOS and the option ROMs -kernel uses.
+QEMU_TOOLS="qemu-system-x86_64"
+QEMU_FILES="/usr/share/seabios/bios-256k.bin /usr/share/qemu/linuxboot_dma.bin
+	/usr/share/qemu/kvmvapic.bin /usr/share/qemu/qboot.rom"
 
 load_target "${1:?usage: $0 TARGET}"
 need_root
+files=
+if [ "${TARGET_GUEST_QEMU:-}" = yes ]; then
+	TOOLS="$TOOLS $QEMU_TOOLS"
+	files=$QEMU_FILES
+fi
 load_kernel
 mkdir -p "$TARGET_WORK"
+
+# The nested guests' own small kernel (1-inner-kernel.sh).
+inner=
+[ "${TARGET_GUEST_QEMU:-}" != yes ] || inner=$("$RAMDAX_TT/1-inner-kernel.sh" "$TARGET_NAME")
 
 config=$TARGET_BUILD_ROOT$TARGET_KBUILD/.config
 if grep -q '^CONFIG_RD_ZSTD=y' "$config" 2>/dev/null; then
@@ -36,7 +52,7 @@ fi
 out=$TARGET_WORK/initramfs.cpio.$ext
 hash=$(hash_inputs "$0" "$RAMDAX_TT/lib/common.sh" "$TARGET_KSTAMP" \
 	"$RAMDAX_TT/guest" "$RAMDAX_TT/scenarios" "$TARGET_WORK/nd_ramdax.ko" \
-	"$TARGET_WORK/helpers")
+	"$TARGET_WORK/helpers" $inner)
 if [ -f "$out" ] && [ "$(cat "$out.hash" 2>/dev/null)" = "$hash" ]; then
 	echo "$out"
 	exit 0
@@ -51,8 +67,11 @@ rm -rf "$H"
 mkdir -p "$H"/usr/{bin,sbin,lib,lib64} "$H"/{proc,sys,dev,tmp,run,mnt,root,etc,scenarios}
 for d in bin sbin lib lib64; do ln -s "usr/$d" "$H/$d"; done
 
+# The helpers first: those linked against a suite library (PMDK) need theirs.
+[ ! -d "$TARGET_WORK/helpers" ] || cp "$TARGET_WORK"/helpers/* "$H/usr/bin/" 2>/dev/null || true
+
 # Binaries and every library ldd names (and the loader), at their own paths.
-in_root env D="$D" TOOLS="$TOOLS" KMOD_NAMES="$KMOD_NAMES" sh -eu <<'IN_ROOT'
+in_root env D="$D" TOOLS="$TOOLS" KMOD_NAMES="$KMOD_NAMES" FILES="$files" sh -eu <<'IN_ROOT'
 copy() {
 	mkdir -p "$D$(dirname "$1")"
 	rm -f "$D$1"
@@ -64,7 +83,12 @@ for t in $TOOLS; do
 	copy "$p"
 	libs="$libs $(ldd "$p" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }')"
 done
+for h in "$D"/usr/bin/*; do
+	libs="$libs $(ldd "$h" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }')"
+done
 for l in $(printf '%s\n' $libs | sort -u); do copy "$l"; done
+for f in $FILES; do copy "$f"; done
+[ -z "$FILES" ] || ln -sf ../seabios/bios-256k.bin "$D/usr/share/qemu/bios-256k.bin"
 for n in $KMOD_NAMES; do
 	rm -f "$D/usr/sbin/$n"
 	ln -s ../bin/kmod "$D/usr/sbin/$n"
@@ -118,12 +142,12 @@ in_root depmod -b "$D" "$TARGET_KVER"
 # The kernel image, for scenarios that kexec into the same kernel.
 mkdir -p "$H/boot"
 cp "$TARGET_VMLINUZ" "$H/boot/vmlinuz"
+[ -z "$inner" ] || cp "$inner" "$H/boot/inner-vmlinuz"
 
 # Ours: init, the helper library, the helpers, the scenarios.
 install -m 755 "$RAMDAX_TT/guest/init" "$H/init"
 mkdir -p "$H/lib/ramdax"
 cp "$RAMDAX_TT"/guest/lib/*.sh "$H/lib/ramdax/"
-[ ! -d "$TARGET_WORK/helpers" ] || cp "$TARGET_WORK"/helpers/* "$H/usr/bin/" 2>/dev/null || true
 for s in "$RAMDAX_TT"/scenarios/*; do
 	[ -x "$s" ] && cp "$s" "$H/scenarios/"
 done

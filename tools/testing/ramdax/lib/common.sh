@@ -100,6 +100,12 @@ load_target()
 	TARGET_SKIP= TARGET_SKIP_WHY=
 	# Optional: yes for a system-image target (1-image.sh, 4-boot-image.sh).
 	TARGET_IMAGE=
+	# Optional: yes to give the guest QEMU (1-root.sh, 3-initramfs.sh), for
+	# scenarios that start a nested guest.
+	TARGET_GUEST_QEMU=
+	# With it: the Linux source package of the nested guests' own small
+	# kernel (1-inner-kernel.sh).
+	TARGET_INNER_KERNEL=
 	# shellcheck source=/dev/null
 	. "$f"
 	TARGET_ROOT="$RAMDAX_CACHE/roots/$TARGET_SUITE-$TARGET_ARCH"

@@ -3,9 +3,12 @@
  * daxio - write or verify a seeded pattern through an mmap of a file or a
  * device-dax character device (which supports neither read(2) nor write(2)).
  *
- *   daxio write  PATH OFFSET LENGTH SEED
- *   daxio verify PATH OFFSET LENGTH SEED
+ *   daxio write  PATH OFFSET LENGTH SEED [AT]
+ *   daxio verify PATH OFFSET LENGTH SEED [AT]
  *
+ * The pattern is the one written at offset AT (default OFFSET): bytes a
+ * guest wrote at the start of its disk are found at OFFSET of the file or
+ * device that backs it.
  * OFFSET and LENGTH take K/M/G suffixes and must respect the mapping's
  * alignment (2M for a default devdax).  Exit 0 on success, 1 on a mismatch
  * or error, with one line on stderr saying which.
@@ -33,19 +36,20 @@ static uint64_t next(uint64_t *x)
 
 int main(int argc, char **argv)
 {
-	uint64_t off, len, seed, i, *p, x;
+	uint64_t off, at, len, seed, i, *p, x;
 	int write_mode, fd;
 	struct stat st;
 	void *map;
 
-	if (argc != 6 || (strcmp(argv[1], "write") && strcmp(argv[1], "verify"))) {
-		fprintf(stderr, "usage: daxio write|verify PATH OFFSET LENGTH SEED\n");
+	if (argc < 6 || argc > 7 || (strcmp(argv[1], "write") && strcmp(argv[1], "verify"))) {
+		fprintf(stderr, "usage: daxio write|verify PATH OFFSET LENGTH SEED [AT]\n");
 		return 2;
 	}
 	write_mode = !strcmp(argv[1], "write");
 	off = parse_size("daxio", argv[3]);
 	len = parse_size("daxio", argv[4]);
 	seed = parse_size("daxio", argv[5]);
+	at = argc == 7 ? parse_size("daxio", argv[6]) : off;
 	x = seed * 2654435761u + 1;
 
 	fd = open(argv[2], write_mode ? O_RDWR : O_RDONLY);
@@ -66,7 +70,7 @@ int main(int argc, char **argv)
 	}
 	p = map;
 	for (i = 0; i < len / sizeof(*p); i++) {
-		uint64_t want = next(&x) ^ (off + i * sizeof(*p));
+		uint64_t want = next(&x) ^ (at + i * sizeof(*p));
 
 		if (write_mode) {
 			p[i] = want;
