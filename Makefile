@@ -22,6 +22,8 @@
 #   make check-image     the "ramdax-check: image" scenarios on whole Debian
 #                        systems (trixie 6.12, sid 7.2): package install,
 #                        boot-time binding, reboots, kexec under systemd (root)
+#   make check-pmdk      PMDK's own unit tests (Debian's pmdk source, built in
+#                        the sid root) on ramdax fsdax and devdax (root)
 #   make demo            boot a guest and walk the documented flow (root)
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -73,7 +75,10 @@ check-image:
 	RAMDAX_IMAGE=1 RAMDAX_TARGETS="$${RAMDAX_TARGETS:-trixie-6.12-image sid-7.2-image}" \
 		tools/testing/ramdax/check.sh
 
+check-pmdk:
+	RAMDAX_PMDK=1 RAMDAX_TARGETS="$${RAMDAX_TARGETS:-sid-7.2}" tools/testing/ramdax/check.sh
+
 demo:
 	tools/testing/ramdax/run.sh
 
-.PHONY: all module clean install dkms deb style check check-debug check-long check-image demo
+.PHONY: all module clean install dkms deb style check check-debug check-long check-image check-pmdk demo

@@ -27,6 +27,9 @@
 #   # ramdax-targets: sid-7.2        run only there, SKIP elsewhere
 #   # ramdax-timeout: 600            seconds before the guest is killed (300)
 #   # ramdax-cmdline: foo=bar        more kernel command line
+#   # ramdax-share: root              the target's chroot, read-only, as 9p
+#       tag ramdax-root (guest/lib/ramdax.sh: share_root mounts it): user
+#       space the initramfs lacks (a test suite and its interpreters)
 #   # ramdax-check: no               not part of check.sh (run.sh's demo)
 #   # ramdax-check: long             only in make check-long (RAMDAX_LONG=1)
 #   # ramdax-check: image            only on system-image targets (TARGET_IMAGE=
@@ -95,6 +98,7 @@ timeout=$(scenario_header "$sfile" timeout)
 ramfile=$(scenario_header "$sfile" ram-file)
 extra=$(scenario_header "$sfile" cmdline)
 numa=$(scenario_header "$sfile" numa)
+share=$(scenario_header "$sfile" share)
 mem=${mem:-3G} timeout=${timeout:-300}
 
 if [ "${TARGET_IMAGE:-}" = yes ]; then
@@ -200,6 +204,15 @@ cmdline="$cmdline panic=-1 oops=panic panic_on_warn=0 ramdax.scenario=$scenario"
 [ "${RAMDAX_SHELL:-0}" = 0 ] || cmdline="$cmdline ramdax.shell=1"
 [ -z "$extra" ] || cmdline="$cmdline $extra"
 
+shared=()
+case $share in
+'') ;;
+# multidevs=remap: the root holds mount points (its /proc while a build
+# runs), other devices whose inode numbers would collide.
+root) shared=(-virtfs "local,path=$TARGET_ROOT,mount_tag=ramdax-root,security_model=none,readonly=on,multidevs=remap") ;;
+*) die "$scenario: ramdax-share: $share: only root is supported" ;;
+esac
+
 ram=()
 if [ -n "$numa" ]; then
 	numa_ram=()
@@ -224,7 +237,7 @@ boot_once()
 	rm -f "$run/result.$1.log"
 	result_channel "$run/result.$1.log"
 	rc=0
-	"${tmo[@]}" "${machine[@]}" -m "$mem" "${ram[@]}" \
+	"${tmo[@]}" "${machine[@]}" -m "$mem" "${ram[@]}" "${shared[@]}" \
 		-nodefaults -nographic -no-reboot \
 		-kernel "$TARGET_VMLINUZ" -initrd "$initrd" \
 		-append "$cmdline ramdax.phase=$1 ramdax.testbase=$2" \

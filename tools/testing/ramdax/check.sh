@@ -12,6 +12,9 @@
 #      RAMDAX_IMAGE=1                      the "ramdax-check: image" ones instead,
 #                                          for system-image targets (make
 #                                          check-image); they run only these
+#      RAMDAX_PMDK=1                       the "ramdax-check: pmdk" ones instead
+#                                          (make check-pmdk: PMDK's own tests,
+#                                          built first by pmdk-build.sh)
 #      RAMDAX_DRIVER=upstream              test the kernel's ramdax.ko instead
 #      RAMDAX_CACHE=/var/cache/ramdax-test where roots and builds are kept
 #      RAMDAX_JOBS=2                       guests booted at once (default: nproc;
@@ -35,6 +38,7 @@ else
 	want=yes
 	[ "${RAMDAX_LONG:-0}" = 0 ] || want=long
 	[ "${RAMDAX_IMAGE:-0}" = 0 ] || want=image
+	[ "${RAMDAX_PMDK:-0}" = 0 ] || want=pmdk
 	scenarios=$(cd "$tt/scenarios" && for s in *; do
 		c=$(scenario_header "$s" check)
 		[ -x "$s" ] && [ "${c:-yes}" = "$want" ] && echo "$s"
@@ -54,6 +58,20 @@ build_opts=
 
 jobs=${RAMDAX_JOBS:-$(nproc)}
 [ "$jobs" -gt 1 ] && export RAMDAX_SMP=${RAMDAX_SMP:-1}
+
+# needs_pmdk TARGET: a "ramdax-check: pmdk" scenario is to run there.
+needs_pmdk()
+{
+	local s only
+
+	for s in $scenarios; do
+		[ "$(scenario_header "$tt/scenarios/$s" check)" = pmdk ] || continue
+		only=$(scenario_header "$tt/scenarios/$s" targets)
+		[ -z "$only" ] || printf '%s\n' $only | grep -qx "$1" || continue
+		return 0
+	done
+	return 1
+}
 
 start=$(date +%s)
 # Stages 1-3 per target, in turn; a target whose stage failed fails each of
@@ -82,6 +100,8 @@ for t in $targets; do
 		failed[$t]="module build failed"
 	elif ! "$tt/3-initramfs.sh" "$t" > /dev/null 2>> "$stage_log"; then
 		failed[$t]="initramfs failed"
+	elif needs_pmdk "$t" && ! "$tt/pmdk-build.sh" "$t" > /dev/null 2>> "$stage_log"; then
+		failed[$t]="PMDK test build (pmdk-build.sh) failed"
 	fi
 	cat "$stage_log" >&2
 done
