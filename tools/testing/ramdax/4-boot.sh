@@ -49,6 +49,9 @@
 #      RAMDAX_KVM=1            use KVM if a probe boot works (TCG otherwise)
 #      RAMDAX_CONSOLE=stdio    console on this terminal, no timeout (run.sh)
 #      RAMDAX_SHELL=1          a shell in the guest after the scenario
+#      RAMDAX_APPEND="a=b"     more kernel command line for every guest
+#                              (pmdk-suite: ramdax.pmdk_budget= and
+#                              ramdax.pmdk_groups=)
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 
@@ -203,6 +206,7 @@ cmdline="$cmdline panic=-1 oops=panic panic_on_warn=0 ramdax.scenario=$scenario"
 [ "${RAMDAX_DRIVER:-ours}" = ours ] || cmdline="$cmdline ramdax.driver=$RAMDAX_DRIVER"
 [ "${RAMDAX_SHELL:-0}" = 0 ] || cmdline="$cmdline ramdax.shell=1"
 [ -z "$extra" ] || cmdline="$cmdline $extra"
+[ -z "${RAMDAX_APPEND:-}" ] || cmdline="$cmdline $RAMDAX_APPEND"
 
 shared=()
 case $share in
