@@ -77,14 +77,16 @@ copy() {
 	rm -f "$D$1"
 	cp -L "$1" "$D$1"
 }
-libs=
+staged=
 for t in $TOOLS; do
 	p=$(command -v "$t") || { echo "initramfs: no $t in this suite, busybox's if any" >&2; continue; }
 	copy "$p"
-	libs="$libs $(ldd "$p" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }')"
+	staged="$staged $D$p"
 done
-for h in "$D"/usr/bin/*; do
-	libs="$libs $(ldd "$h" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }')"
+# One ldd pass over the tools and the helpers.
+libs=
+for b in $(printf '%s\n' $staged "$D"/usr/bin/* | sort -u); do
+	libs="$libs $(ldd "$b" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }')"
 done
 for l in $(printf '%s\n' $libs | sort -u); do copy "$l"; done
 for f in $FILES; do copy "$f"; done
