@@ -167,22 +167,23 @@ args="prefix=/usr libdir=/usr/lib/$(in_root dpkg-architecture -qDEB_HOST_MULTIAR
 # shellcheck disable=SC2016 # expanded by the chroot's sh
 flags='eval "$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --export=sh)" &&
 	export CMAKE_POLICY_VERSION_MINIMUM=3.5'
-t=$SECONDS
-log "pmdk: building the libraries and tools (make -j2)"
-in_root sh -c "$flags && cd '$tree' && touch .skip-doc && make -j2 -C src $args" \
-	>> "$buildlog" 2>&1 || {
-	grep -E -B2 -A8 'error:|Error [0-9]|CMake Error' "$buildlog" | head -n 60 >&2
-	die "pmdk: library build failed (see $buildlog)"
+# pmdk_make WHAT DIR TARGET...: make -j2 in DIR of the tree, with the flags;
+# on failure the compiler's errors from the log, and stop.
+pmdk_make()
+{
+	local what=$1 sub=$2 t=$SECONDS
+
+	shift 2
+	log "pmdk: building $what (make -j2)"
+	in_root sh -c "$flags && cd '$tree/$sub' && make -j2 $args $*" >> "$buildlog" 2>&1 || {
+		grep -E -B2 -A8 'error:|Error [0-9]|CMake Error' "$buildlog" | head -n 60 >&2
+		die "pmdk: $what: build failed (see $buildlog)"
+	}
+	log "pmdk: $what $(elapsed $t)"
 }
-log "pmdk: libraries $(elapsed $t)"
-t=$SECONDS
-log "pmdk: building ${#tests[@]} test programs ($groups)"
-in_root sh -c "$flags && cd '$tree/src/test' && make -j2 $args ${tests[*]} envconfig.sh envconfig.py" \
-	>> "$buildlog" 2>&1 || {
-	grep -E -B2 -A8 'error:|Error [0-9]' "$buildlog" | head -n 60 >&2
-	die "pmdk: test build failed (see $buildlog)"
-}
-log "pmdk: tests $(elapsed $t)"
+touch "$host_tree/.skip-doc"
+pmdk_make "the libraries and tools" src
+pmdk_make "${#tests[@]} test programs ($groups)" src/test "${tests[@]}" envconfig.sh envconfig.py
 
 echo "version=$version groups=$groups recipe=$recipe" > "$stamp"
 log "pmdk: $TARGET_NAME done in $(elapsed $start)"
