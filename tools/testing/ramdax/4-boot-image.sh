@@ -109,7 +109,19 @@ installed)
 	;;
 esac
 
-cmdline="root=/dev/vda ro console=ttyS0 panic=-1"
+# What a test guest's boot has no use for, off by the kernel command line
+# (kexec --reuse-cmdline keeps it, no image rebuild): modules udev would load
+# for the emulated machine's devices (KVM, its crypto, speaker, watchdog,
+# SMBus, AHCI with no disk on it, CPU frequency), and first-boot and
+# console units.  Under TCG on one vCPU they cost about a fifth of a boot
+# (measured: 97 s -> 76 s from QEMU start to power-off).  nd_e820 and
+# everything nvdimm stay: the race between nd_e820 and ramdax is the test.
+IMAGE_TRIM="modprobe.blacklist=kvm,kvm_amd,kvm_intel,irqbypass,ccp,pcspkr,iTCO_wdt,intel_pmc_bxt,serio_raw,i2c_i801,i2c_smbus,lpc_ich,efi_pstore,powernow_k8,ahci,psmouse"
+for m in ldconfig systemd-journal-catalog-update systemd-update-done getty@tty1 \
+	cxl-monitor systemd-binfmt modprobe@efi_pstore; do
+	IMAGE_TRIM="$IMAGE_TRIM systemd.mask=$m.service"
+done
+cmdline="root=/dev/vda ro console=ttyS0 panic=-1 $IMAGE_TRIM"
 [ "$memmap" = none ] || for m in ${memmap:-1G!4G}; do cmdline="$cmdline memmap=$m"; done
 [ -z "$extra" ] || cmdline="$cmdline $extra"
 machine=(qemu-system-x86_64 -accel tcg -M q35 -smp "${RAMDAX_SMP:-2}" -m "$mem"
