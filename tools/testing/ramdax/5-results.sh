@@ -42,7 +42,7 @@ results_fail()
 results_report()
 {
 	local run=$RAMDAX_CACHE/work/$1/runs/$2 name=$1/$2 why= verdict=fail rc
-	local outcome= retried=0 retry_reason= seconds= timeout= skip= phases=1 qemu_rc= accel= reason=
+	local outcome= last_seconds= retried=0 retry_reason= seconds= timeout= skip= phases=1 qemu_rc= accel= reason=
 
 	if [ ! -f "$run/status" ]; then
 		results_line fail "$name" "not booted"
