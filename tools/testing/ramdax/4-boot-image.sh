@@ -113,9 +113,9 @@ esac
 # (kexec --reuse-cmdline keeps it, no image rebuild): modules udev would load
 # for the emulated machine's devices (KVM, its crypto, speaker, watchdog,
 # SMBus, AHCI with no disk on it, CPU frequency), and first-boot and
-# console units.  Under TCG on one vCPU they cost about a fifth of a boot
-# (measured: 97 s -> 76 s from QEMU start to power-off).  nd_e820 and
-# everything nvdimm stay: the race between nd_e820 and ramdax is the test.
+# console units: under TCG on one vCPU they cost about a fifth of a boot
+# (README).  nd_e820 and everything nvdimm stay: the race between nd_e820
+# and ramdax is the test.
 IMAGE_TRIM="modprobe.blacklist=kvm,kvm_amd,kvm_intel,irqbypass,ccp,pcspkr,iTCO_wdt,intel_pmc_bxt,serio_raw,i2c_i801,i2c_smbus,lpc_ich,efi_pstore,powernow_k8,ahci,psmouse"
 for m in ldconfig systemd-journal-catalog-update systemd-update-done getty@tty1 \
 	cxl-monitor systemd-binfmt modprobe@efi_pstore; do
