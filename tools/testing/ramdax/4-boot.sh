@@ -27,6 +27,10 @@
 #   # ramdax-targets: sid-7.2        run only there, SKIP elsewhere
 #   # ramdax-timeout: 600            seconds before the guest is killed (300)
 #   # ramdax-cmdline: foo=bar        more kernel command line
+#   # ramdax-nvdimm: 1G              a QEMU virtual NVDIMM of that size too
+#       (-device nvdimm, 128 KiB of labels, an NFIT; x86; its memory sparse,
+#       reserve=off), the bench's contender: its DIMM needs ndctl init-labels
+#       before namespaces
 #   # ramdax-share: root              the target's chroot, read-only, as 9p
 #       tag ramdax-root (guest/lib/ramdax.sh: share_root mounts it): user
 #       space the initramfs lacks (a test suite and its interpreters)
@@ -43,7 +47,9 @@
 #   # ramdax-memmap: none            no memmap= on the command line
 #   # ramdax-ram-file: yes           guest RAM in a file that survives reboot:
 #       a scenario that calls ktap_reboot_same_ram is booted again on the same
-#       RAM with ramdax.phase=2 (see guest/lib/ktap.sh)
+#       RAM with ramdax.phase=2 (see guest/lib/ktap.sh).  The file is sparse:
+#       how much of it the guest wrote goes to the status file (ram_file_kb;
+#       the bench's carveouts of 256 GiB cost only what was touched)
 #
 # env: RAMDAX_DRIVER=upstream  test the kernel's own ramdax.ko (7.2+)
 #      RAMDAX_KVM=1            use KVM if a probe boot works (TCG otherwise)
@@ -112,6 +118,7 @@ ramfile=$(scenario_header "$sfile" ram-file)
 extra=$(scenario_header "$sfile" cmdline)
 numa=$(scenario_header "$sfile" numa)
 share=$(scenario_header "$sfile" share)
+nvdimm=$(scenario_header "$sfile" nvdimm)
 mem=${mem:-3G} timeout=${timeout:-300}
 
 if [ "${TARGET_IMAGE:-}" = yes ]; then
@@ -237,6 +244,18 @@ elif [ "$ramfile" = yes ]; then
 	     -machine memory-backend=ram0)
 fi
 
+# A virtual NVDIMM (x86): its memory a backend of its own, outside -m's.
+memarg=$mem
+if [ -n "$nvdimm" ]; then
+	[ "$TARGET_ARCH" = amd64 ] || die "$scenario: ramdax-nvdimm: x86 only"
+	for i in "${!machine[@]}"; do
+		[ "${machine[i]}" != q35 ] || machine[i]=q35,nvdimm=on
+	done
+	memarg="$mem,slots=2,maxmem=$(($(numfmt --from=iec "$mem") + $(numfmt --from=iec "$nvdimm") + (1 << 30)))"
+	ram+=(-object "memory-backend-ram,id=nv0,size=$nvdimm,reserve=off"
+	      -device "nvdimm,id=nvdimm0,memdev=nv0,label-size=128K")
+fi
+
 # boot_once PHASE TESTBASE: one guest; sets $rc to QEMU's (124: timed out).
 boot_once()
 {
@@ -251,7 +270,7 @@ boot_once()
 	rm -f "$run/result.$1.log"
 	result_channel "$run/result.$1.log"
 	rc=0
-	"${tmo[@]}" "${machine[@]}" -m "$mem" "${ram[@]}" "${shared[@]}" \
+	"${tmo[@]}" "${machine[@]}" -m "$memarg" "${ram[@]}" "${shared[@]}" \
 		-nodefaults -nographic -no-reboot \
 		-kernel "$TARGET_VMLINUZ" -initrd "$initrd" \
 		-append "$cmdline ramdax.phase=$1 ramdax.testbase=$2" \
@@ -296,6 +315,7 @@ while :; do
 	fi
 	break
 done
+ram_file_kb=$({ du -ck "$run/guest-ram" "$run"/guest-ram.? 2>/dev/null || :; } | awk 'END { print $1 + 0 }')
 rm -f "$run/guest-ram" "$run"/guest-ram.?
 
 # One result and one console log, phases in order.
@@ -314,6 +334,7 @@ retried=$retried
 retry_reason='${retry_reason//\'/}'
 seconds=$(($(date +%s) - start))
 accel=$accel
+ram_file_kb=$ram_file_kb
 STATUS
 note=
 [ $retried = 0 ] || note=" (retried once)"
