@@ -22,7 +22,7 @@ TOOLS="ndctl daxctl kmod mke2fs mkfs.ext4 e2fsck dumpe2fs tune2fs
 KMOD_NAMES="modprobe insmod rmmod lsmod depmod modinfo"
 # With their dependencies; those a kernel lacks (or has built in) are skipped.
 MODULES="libnvdimm nd_pmem nd_btt nd_e820 of_pmem device_dax dax_pmem kmem fsdev_dax
-	ext4 xfs ramdax nfit 9p 9pnet_virtio overlay"
+	ext4 xfs ramdax nfit brd 9p 9pnet_virtio overlay"
 # A target whose scenarios start a nested guest (TARGET_GUEST_QEMU=yes) gets
 # QEMU and the firmware it loads: SeaBIOS and the option ROMs -kernel uses.
 QEMU_TOOLS="qemu-system-x86_64"
