@@ -24,6 +24,11 @@
 #                        boot-time binding, reboots, kexec under systemd (root)
 #   make check-pmdk      PMDK's own unit tests (Debian's pmdk source, built in
 #                        the sid root) on ramdax fsdax and devdax (root)
+#   make bench           ramdax measured beside the kernel's ramdax.ko, nd_e820,
+#                        QEMU's NVDIMM and plain memory, 7 figures: JSON,
+#                        Markdown and PNG charts under the test cache (root;
+#                        RAMDAX_BENCH_FIGURES="1 5" and the rest: see
+#                        tools/testing/ramdax/bench.sh)
 #   make demo            boot a guest and walk the documented flow (root)
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -77,6 +82,9 @@ check-image:
 
 check-pmdk:
 	RAMDAX_PMDK=1 RAMDAX_TARGETS="$${RAMDAX_TARGETS:-sid-7.2}" tools/testing/ramdax/check.sh
+
+bench:
+	tools/testing/ramdax/bench.sh
 
 demo:
 	tools/testing/ramdax/run.sh
