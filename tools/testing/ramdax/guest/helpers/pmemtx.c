@@ -11,6 +11,8 @@
  *                               "in-tx N" when half its slots are written
  *                               and waits to be killed
  *   pmemtx loop POOL            transactions until killed
+ *   pmemtx bench POOL SECONDS   transactions for SECONDS seconds, then
+ *                               print how many a second ("%.1f")
  *   pmemtx verify POOL          open (recovery runs), check the invariant,
  *                               print the count
  *
@@ -22,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libpmemobj.h>
@@ -89,6 +92,32 @@ static int one_tx(PMEMobjpool *pop, struct root *r, int hold)
 	return ret;
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Transactions for @secs seconds (the clock read every 16): prints tx/s. */
+static int bench(PMEMobjpool *pop, struct root *r, double secs)
+{
+	double t0 = now_s(), t;
+	unsigned long n = 0;
+	int i, ret = 0;
+
+	do {
+		for (i = 0; i < 16 && !ret; i++)
+			ret = one_tx(pop, r, 0);
+		n += i;
+		t = now_s() - t0;
+	} while (!ret && t < secs);
+	if (!ret)
+		printf("%.1f\n", n / t);
+	return ret;
+}
+
 static int verify(struct root *r)
 {
 	unsigned char b = (unsigned char)(r->count & 0xff);
@@ -117,11 +146,13 @@ int main(int argc, char **argv)
 	PMEMobjpool *pop;
 	struct root *r;
 	uint64_t n = 0, i;
+	double secs = 0;
 	const char *cmd;
 	int ret = 0;
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: pmemtx create POOL SIZE | run POOL N | hold POOL | loop POOL | verify POOL\n");
+		fprintf(stderr, "       pmemtx bench POOL SECONDS\n");
 		return 2;
 	}
 	cmd = argv[1];
@@ -142,6 +173,12 @@ int main(int argc, char **argv)
 		if (argc != 4)
 			return 2;
 		n = parse_size("pmemtx", argv[3]);
+	} else if (!strcmp(cmd, "bench")) {
+		if (argc != 4)
+			return 2;
+		secs = strtod(argv[3], NULL);
+		if (secs <= 0)
+			return 2;
 	} else if (strcmp(cmd, "hold") && strcmp(cmd, "loop") && strcmp(cmd, "verify")) {
 		return 2;
 	}
@@ -159,6 +196,8 @@ int main(int argc, char **argv)
 			ret = one_tx(pop, r, 0);
 	} else if (!strcmp(cmd, "hold")) {
 		ret = one_tx(pop, r, 1);
+	} else if (!strcmp(cmd, "bench")) {
+		ret = bench(pop, r, secs);
 	} else if (!strcmp(cmd, "loop")) {
 		printf("looping from %" PRIu64 "\n", r->count);
 		fflush(stdout);
