@@ -172,9 +172,13 @@ ratios()
 			 v: ([$r[] | select(.figure == 1 and .contender == $x.contender and
 				.metric == $x.metric and .case == "1 GiB")][0].value)}
 		 else
+			# The reference in the same case, else its one case
+			# for that metric (anonymous memory is one case).
+			[$r[] | select(.figure == $x.figure and .contender == $refs[$x.figure | tostring] and
+				.metric == $x.metric)] as $m |
 			{ref: $refs[.figure | tostring],
-			 v: ([$r[] | select(.figure == $x.figure and .contender == $refs[$x.figure | tostring] and
-				.case == $x.case and .metric == $x.metric)][0].value)}
+			 v: (([$m[] | select(.case == $x.case)][0].value) //
+			     (if ($m | length) == 1 then $m[0].value else null end))}
 		 end) as $ref |
 		. + {ref: $ref.ref, ratio: (if ($ref.v // 0) > 0 then (.value / $ref.v * 1000 | round / 1000) else null end)}]' \
 		"$out/results.json"
