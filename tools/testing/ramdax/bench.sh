@@ -206,11 +206,40 @@ ratios > "$out/ratios.json"
 	done
 } > "$out/results.md"
 
+# ratio_chart FIG METRIC NAME: clustered bars of the ratios of FIG (of
+# METRIC only, if not empty), a cluster a case x metric, into NAME.png.
+ratio_chart()
+{
+	local dat=$out/$3.dat n
+
+	jq -r --argjson f "$1" --arg m "$2" '[.[] | select(.figure == $f and .ratio != null and
+			($m == "" or .metric == $m))] as $r |
+		($r | map(.contender) | unique) as $c |
+		(["case"] + $c | map(gsub(" "; "_")) | join("\t")),
+		($r | group_by([.case, .metric])[] | . as $g |
+			(["\($g[0].case)\(if $m == "" then ": \($g[0].metric)" else "" end)" | gsub("[ \t]"; "_")] +
+			 [$c[] as $x | ($g | map(select(.contender == $x))[0].ratio // "?") | tostring]) | join("\t"))' \
+		"$out/ratios.json" > "$dat"
+	[ "$(wc -l < "$dat")" -gt 1 ] || return 0
+	n=$(head -n 1 "$dat" | awk -F'\t' '{ print NF }')
+	gnuplot <<-EOF
+		set terminal pngcairo size 1200,600
+		set output "$out/$3.png"
+		set title "Figure $1: $(jq -r --arg f "$1" '.[$f]' <<< "$TITLES")${2:+, $2}, ratio to $(jq -r --argjson f "$1" '[.[] | select(.figure == $f)][0].ref' "$out/ratios.json") (TCG)" noenhanced
+		set style data histograms; set style histogram clustered gap 1
+		set style fill solid 0.8 border -1; set boxwidth 0.9
+		set datafile missing "?"; set datafile separator "\t"
+		set xtics rotate by -35 font ",8" noenhanced; set key outside right noenhanced
+		set grid ytics; set yrange [0:*]
+		plot for [i=2:$n] "$dat" using i:xtic(1) title columnheader(i)
+	EOF
+}
+
 # The charts: figure 1 a line a contender (bind time against size, log-log);
 # the others clustered bars of the ratios, a cluster a case x metric.
 charts()
 {
-	local f dat n
+	local f dat n m
 
 	for f in $(jq -r '[.[].figure] | unique[]' "$out/ratios.json"); do
 		dat=$out/fig$f.dat
@@ -234,26 +263,16 @@ charts()
 			EOF
 			continue
 		fi
-		jq -r --argjson f "$f" '[.[] | select(.figure == $f and .ratio != null)] as $r |
-			($r | map(.contender) | unique) as $c |
-			(["case"] + $c | map(gsub(" "; "_")) | join("\t")),
-			($r | group_by([.case, .metric])[] | . as $g |
-				(["\($g[0].case): \($g[0].metric)" | gsub("[ \t]"; "_")] +
-				 [$c[] as $x | ($g | map(select(.contender == $x))[0].ratio // "?") | tostring]) | join("\t"))' \
-			"$out/ratios.json" > "$dat"
-		n=$(head -n 1 "$dat" | awk -F'\t' '{ print NF }')
-		[ "$(wc -l < "$dat")" -gt 1 ] || continue
-		gnuplot <<-EOF
-			set terminal pngcairo size 1200,600
-			set output "$out/fig$f.png"
-			set title "Figure $f: $(jq -r --arg f "$f" '.[$f]' <<< "$TITLES"), ratio to $(jq -r --argjson f "$f" '[.[] | select(.figure == $f)][0].ref' "$out/ratios.json") (TCG)"
-			set style data histograms; set style histogram clustered gap 1
-			set style fill solid 0.8 border -1; set boxwidth 0.9
-			set datafile missing "?"; set datafile separator "\t"
-			set xtics rotate by -35 font ",8" noenhanced; set key outside right noenhanced
-			set grid ytics; set yrange [0:*]
-			plot for [i=2:$n] "$dat" using i:xtic(1) title columnheader(i)
-		EOF
+		# The data path: a chart a metric (its fault counts and first
+		# touches are hundreds of times anonymous memory's: they would
+		# flatten the rest; they are in the table).
+		if [ "$f" = 5 ]; then
+			for m in seq_write seq_read rand_read; do
+				ratio_chart "$f" "$m" "fig$f-$m"
+			done
+		else
+			ratio_chart "$f" "" "fig$f"
+		fi
 	done
 }
 charts 2>> "$out/gnuplot.log" || log "bench: a chart failed, see $out/gnuplot.log"
