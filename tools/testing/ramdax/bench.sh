@@ -72,27 +72,33 @@ append="ramdax.bench_iter=$iter ramdax.bench_smoke=$smoke"
 [ -z "$contenders" ] || append="$append ramdax.bench_contenders=$(echo $contenders | tr ' ' ,)"
 
 # progress: while the guests run, print their progress and result lines as
-# they reach the result channel (one result file a boot, under the run).
+# they reach the result channel: a result file a boot while it runs, joined
+# into result.log when it is over (a run dir's lines counted across both;
+# only files written since this bench started).
 progress()
 {
 	local -A seen=()
-	local f n line
+	local d f n line
 
 	while :; do
-		for f in "$TARGET_WORK"/runs/bench-*/result.*.log; do
-			[ -f "$f" ] || continue
+		for d in "$TARGET_WORK"/runs/bench-*; do
 			n=0
-			while IFS= read -r line; do
-				n=$((n + 1))
-				[ "$n" -gt "${seen[$f]:-0}" ] || continue
-				case $line in
-				'# bench-progress: '*) log "bench: ${line#\# bench-progress: }" ;;
-				'# bench: '*) log "bench:   $(printf '%s\n' "${line#\# bench: }" |
-					jq -r '"\(.contender) \(.case): \(.metric) \(.value) \(.unit)"' 2>/dev/null)" ;;
-				'not ok '*) log "bench:   $line" ;;
-				esac
-			done < "$f"
-			seen[$f]=$n
+			for f in "$d"/result.log "$d"/result.?.log; do
+				[ -f "$f" ] && [ "$f" -nt "$out" ] || continue
+				[ "$f" = "$d/result.log" ] || [ ! -f "$d/result.log" ] || continue
+				while IFS= read -r line; do
+					n=$((n + 1))
+					[ "$n" -gt "${seen[$d]:-0}" ] || continue
+					case $line in
+					'# bench-progress: '*) log "bench: ${line#\# bench-progress: }" ;;
+					'# bench: '*) log "bench:   $(printf '%s\n' "${line#\# bench: }" |
+						jq -r '"\(.contender) \(.case): \(.metric) \(.value) \(.unit)"' 2>/dev/null)" ;;
+					'not ok '*) log "bench:   $line" ;;
+					esac
+				done < "$f"
+				[ "$f" != "$d/result.log" ] || break
+			done
+			[ "$n" -le "${seen[$d]:-0}" ] || seen[$d]=$n
 		done
 		sleep 3
 	done
