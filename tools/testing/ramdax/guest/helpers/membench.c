@@ -47,13 +47,6 @@
 
 #include "helpers.h"
 
-#ifndef MAP_SHARED_VALIDATE
-#define MAP_SHARED_VALIDATE 0x03
-#endif
-#ifndef MAP_SYNC
-#define MAP_SYNC 0x80000
-#endif
-
 #define PAGE		4096UL
 #define CHUNK		(1024UL * 1024)
 #define HUGE_ALIGN	(2 * CHUNK)
